@@ -1,0 +1,164 @@
+"""Ratio benchmarks of the statistics core against baselines timed in the same run.
+
+Run: ``python benchmarks/bench_battery.py [--n 10000 --d 768 --mv-n 20000]``.
+Prints each measurement, its baseline, the ratio and the target. Exit code 0
+even when a target is missed: wall-clock numbers belong in reports, not in
+pass/fail tests. The ``--quick`` flag shrinks every size for a smoke run.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import resource
+import subprocess
+import sys
+import time
+import warnings
+
+import numpy as np
+from scipy import special, stats
+
+
+def best_of(func, repeat: int = 3) -> float:
+    times = []
+    for _ in range(repeat):
+        start = time.perf_counter()
+        func()
+        times.append(time.perf_counter() - start)
+    return min(times)
+
+
+def battery(x: np.ndarray) -> None:
+    from gaussaudit.stats import anderson_darling, dagostino_pearson, norm_concentration
+
+    anderson_darling(x)
+    dagostino_pearson(x)
+    norm_concentration(x)
+
+
+def scipy_loop(x: np.ndarray) -> None:
+    xd = x.astype(np.float64)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        for j in range(xd.shape[1]):
+            stats.anderson(xd[:, j], dist="norm", method="interpolate")
+            stats.normaltest(xd[:, j])
+    np.linalg.norm(xd, axis=1).std()
+
+
+def sort_cdf_bound(x: np.ndarray) -> None:
+    special.ndtr(np.sort(x.astype(np.float64), axis=0))
+
+
+def mv_child(n: int, d: int) -> None:
+    """Run in a subprocess: time Mardia + HZ on the full view and report peak RSS."""
+    from gaussaudit.stats.multivariate import _block_sums, hz_beta, mahalanobis_whiten
+
+    rng = np.random.default_rng(0)
+    x = rng.standard_normal((n, d))
+    base_rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    start = time.perf_counter()
+    y = mahalanobis_whiten(x)
+    _block_sums(y, hz_beta(n, d), block_rows=1024, skew=True, hz=True)
+    total = time.perf_counter() - start
+    start = time.perf_counter()
+    for i0 in range(0, n, 1024):
+        for j0 in range(i0, n, 1024):
+            y[i0 : i0 + 1024] @ y[j0 : j0 + 1024].T
+    gram = time.perf_counter() - start
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    print(
+        json.dumps(
+            {
+                "mv": total,
+                "gram": gram,
+                "peak_gib": peak / 2**20,
+                "input_gib": x.nbytes / 2**30,
+                "base_gib": base_rss / 2**20,
+            }
+        )
+    )
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--n", type=int, default=10_000)
+    parser.add_argument("--d", type=int, default=768)
+    parser.add_argument("--mv-n", type=int, default=20_000)
+    parser.add_argument("--quick", action="store_true")
+    parser.add_argument("--mv-child", nargs=2, type=int, help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.mv_child:
+        mv_child(*args.mv_child)
+        return 0
+    if args.quick:
+        args.n, args.d, args.mv_n = 2000, 64, 2000
+    rng = np.random.default_rng(0)
+    x = rng.standard_normal((args.n, args.d)).astype(np.float32)
+    rows = []
+    t_battery = best_of(lambda: battery(x))
+    t_loop = best_of(lambda: scipy_loop(x), repeat=1)
+    t_bound = best_of(lambda: sort_cdf_bound(x))
+    rows.append(
+        (
+            "battery AD+DP+CV vs scipy per-column loop",
+            t_battery,
+            t_loop,
+            t_loop / t_battery,
+            ">= 5x faster",
+        )
+    )
+    rows.append(
+        (
+            "battery AD+DP+CV vs sort+CDF bound",
+            t_battery,
+            t_bound,
+            t_battery / t_bound,
+            "<= 1.5x the bound",
+        )
+    )
+    proc = subprocess.run(
+        [sys.executable, __file__, "--mv-child", str(args.mv_n), str(args.d)],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    mv = json.loads(proc.stdout)
+    rows.append(
+        (
+            f"Mardia+HZ full view n={args.mv_n} d={args.d} vs Gram products",
+            mv["mv"],
+            mv["gram"],
+            mv["mv"] / mv["gram"],
+            "<= 2x the matmul time",
+        )
+    )
+    start = time.perf_counter()
+    subprocess.run([sys.executable, "-m", "gaussaudit", "--help"], capture_output=True, check=True)
+    t_help = time.perf_counter() - start
+    start = time.perf_counter()
+    subprocess.run([sys.executable, "-c", "pass"], check=True)
+    t_python = time.perf_counter() - start
+    rows.append(
+        (
+            "gaussaudit --help vs bare python start",
+            t_help,
+            t_python,
+            t_help / t_python,
+            "< 0.5 s absolute",
+        )
+    )
+    print(f"input {args.n} x {args.d} float32; threads: numpy default")
+    print(f"{'measurement':62s} {'time s':>8s} {'base s':>8s} {'ratio':>7s}  target")
+    for name, t, base, ratio, target in rows:
+        print(f"{name:62s} {t:8.3f} {base:8.3f} {ratio:7.2f}  {target}")
+    print(
+        f"Mardia+HZ peak RSS {mv['peak_gib']:.2f} GiB (input matrix {mv['input_gib']:.2f} GiB, "
+        f"process before work {mv['base_gib']:.2f} GiB); target < 4 GiB"
+    )
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

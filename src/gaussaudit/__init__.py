@@ -1,0 +1,34 @@
+"""Is this representation Gaussian, and how far from it.
+
+The top-level namespace is light: heavy modules load on first use, so
+``import gaussaudit`` and ``gaussaudit --help`` stay fast.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+__version__ = "0.1.0"
+
+__all__ = ["AuditConfig", "__version__", "audit", "build_report", "load_embeddings"]
+
+_LAZY = {
+    "audit": ("gaussaudit.stats.battery", "audit"),
+    "AuditConfig": ("gaussaudit.stats.battery", "AuditConfig"),
+    "load_embeddings": ("gaussaudit.io", "load_embeddings"),
+    "build_report": ("gaussaudit.report.model", "build_report"),
+}
+
+if TYPE_CHECKING:  # pragma: no cover
+    from .io import load_embeddings
+    from .report.model import build_report
+    from .stats.battery import AuditConfig, audit
+
+
+def __getattr__(name: str) -> Any:
+    if name in _LAZY:
+        import importlib
+
+        module, attr = _LAZY[name]
+        return getattr(importlib.import_module(module), attr)
+    raise AttributeError(f"module 'gaussaudit' has no attribute {name!r}")

@@ -1,0 +1,85 @@
+"""The ``gaussaudit`` command line (typer), thin over the library.
+
+Heavy modules (numpy, scipy, the battery) are imported inside the commands so
+that ``gaussaudit --help`` stays fast.
+"""
+
+from __future__ import annotations
+
+import sys
+
+import typer
+
+from ._errors import EXIT_USAGE, exit_code_for, fail
+from .demo_cmd import demo
+from .test_cmd import test
+
+__all__ = ["app", "main"]
+
+app = typer.Typer(
+    name="gaussaudit",
+    help="Is this representation Gaussian, and how far from it?",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+    rich_markup_mode="rich",
+    context_settings={"help_option_names": ["-h", "--help"]},
+)
+app.command("test")(test)
+app.command("demo")(demo)
+
+
+def _version_callback(value: bool) -> None:
+    if value:
+        from .. import __version__
+
+        print(f"gaussaudit {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _root(
+    version: bool = typer.Option(
+        False, "--version", callback=_version_callback, is_eager=True, help="Show the version."
+    ),
+) -> None:
+    """Audit embeddings for Gaussianity: statistics, reports and CI gates."""
+
+
+def _is_cli_usage_error(err: BaseException) -> bool:
+    """Click-style parse errors (typer vendors click in recent releases)."""
+    from ..errors import GaussAuditError
+
+    return (
+        not isinstance(err, GaussAuditError)
+        and hasattr(err, "format_message")
+        and getattr(err, "exit_code", None) == EXIT_USAGE
+    )
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run the CLI and return its exit code (used by the console script)."""
+    try:
+        code = app(args=argv, prog_name="gaussaudit", standalone_mode=False)
+    except Exception as err:
+        kind = type(err).__name__
+        if kind == "Exit" and hasattr(err, "exit_code"):
+            return int(err.exit_code)
+        if kind == "Abort":
+            return fail("aborted", 130)
+        if _is_cli_usage_error(err):
+            ctx = getattr(err, "ctx", None)
+            command = getattr(getattr(ctx, "command", None), "name", None)
+            hint = f" (see 'gaussaudit {command} --help')" if command else ""
+            return fail(err.format_message() + hint, EXIT_USAGE)
+        message, code = exit_code_for(err)
+        return fail(message, code)
+    return code if isinstance(code, int) else 0
+
+
+def _entry() -> None:  # pragma: no cover - console script
+    sys.exit(main())
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

@@ -1,0 +1,52 @@
+"""One output sink for the commands: render a report model to a format and place."""
+
+from __future__ import annotations
+
+import io
+import sys
+from pathlib import Path
+
+from ..errors import UnknownNameError
+
+__all__ = ["REPORT_FORMATS", "emit_report"]
+
+REPORT_FORMATS = ("terminal", "json")
+
+
+def emit_report(report: dict, fmt: str, out: Path | None) -> None:
+    """Render ``report`` as ``fmt`` to ``out`` (atomically) or standard output.
+
+    Parameters
+    ----------
+    report : dict
+        The report model.
+    fmt : {"terminal", "json"}
+    out : Path or None
+        Destination file; written atomically, so an interrupted run leaves no
+        partial file.
+    """
+    if fmt not in REPORT_FORMATS:
+        raise UnknownNameError("report format", fmt, REPORT_FORMATS)
+    if fmt == "json":
+        from ..report.json import render_json
+
+        text = render_json(report)
+        if out is None:
+            sys.stdout.write(text)
+            return
+        from ..io import atomic_write_text
+
+        atomic_write_text(out, text)
+        return
+    from rich.console import Console
+
+    from ..report.terminal import render_terminal
+
+    if out is None:
+        render_terminal(report, Console())
+        return
+    console = Console(record=True, width=120, file=io.StringIO())
+    render_terminal(report, console)
+    from ..io import atomic_write_text
+
+    atomic_write_text(out, console.export_text())

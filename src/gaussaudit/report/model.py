@@ -1,0 +1,309 @@
+"""The report model: one JSON-compatible dict built from an :class:`AuditResult`.
+
+Every renderer (terminal, JSON, and later HTML and Markdown) reads this dict
+and nothing else, so the formats cannot disagree. Its keys are the public JSON
+contract of ``docs/json-contract.md`` (DESIGN.md §3): keys may be added, never
+renamed; a breaking change bumps :data:`SCHEMA_VERSION`. NaN and infinities
+become ``None`` (JSON ``null``); a skipped test is ``{"skipped": reason}``.
+"""
+
+from __future__ import annotations
+
+import math
+import platform
+from typing import Any
+
+import numpy as np
+
+from ..stats.battery import AuditResult, ViewAudit
+from ..stats.multiplicity import NullBand
+from ..stats.results import (
+    CoordinateTestResult,
+    HenzeZirklerResult,
+    MardiaResult,
+    NormResult,
+    ProjectionResult,
+    Skipped,
+    SubspaceResult,
+)
+
+__all__ = ["SCHEMA_VERSION", "build_report", "clean"]
+
+SCHEMA_VERSION = "1.0"
+
+
+def clean(value: Any) -> Any:
+    """Convert numpy types to Python ones and non-finite floats to None, recursively."""
+    if isinstance(value, dict):
+        return {str(k): clean(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [clean(v) for v in value]
+    if isinstance(value, np.ndarray):
+        return clean(value.tolist())
+    if isinstance(value, (np.bool_, bool)):
+        return bool(value)
+    if isinstance(value, (np.integer,)):
+        return int(value)
+    if isinstance(value, (float, np.floating)):
+        f = float(value)
+        return f if math.isfinite(f) else None
+    return value
+
+
+def _band(band: NullBand) -> dict:
+    return {
+        "expected": band.expected,
+        "low": band.low,
+        "high": band.high,
+        "coverage": band.coverage,
+        "n_tests": band.n_tests,
+    }
+
+
+def _full_length(values: np.ndarray, columns: np.ndarray, d: int) -> np.ndarray:
+    out = np.full(d, np.nan)
+    out[columns] = values
+    return out
+
+
+def _coordinate(result: CoordinateTestResult | Skipped, alpha: float) -> dict:
+    if isinstance(result, Skipped):
+        return {"skipped": result.reason}
+    d = result.d
+    passed = result.passed(alpha)
+    excluded = sorted(set(range(d)) - set(result.columns.tolist()))
+    out: dict[str, Any] = {
+        "statistics": _full_length(result.statistics, result.columns, d),
+        "pvalues": _full_length(result.pvalues, result.columns, d),
+        "n": result.n,
+        "n_input": result.n_input,
+        "n_tested": result.n_tested,
+        "excluded_columns": excluded,
+        "mean": float(np.mean(result.statistics)) if result.n_tested else None,
+        "median": float(np.median(result.statistics)) if result.n_tested else None,
+        "mean_pvalue": float(np.mean(result.pvalues)) if result.n_tested else None,
+        "pass_fraction": result.pass_fraction(alpha),
+        "pass_rule": (
+            f"statistic < {result.threshold}"
+            if result.threshold is not None
+            else f"pvalue > {alpha}"
+        ),
+        "null_band": _band(result.null_band(alpha)),
+        "rejections": {
+            "none": int(np.sum(~passed)),
+            "holm": int(np.sum(result.rejections(alpha, method="holm"))),
+            "fdr_bh": int(np.sum(result.rejections(alpha, method="fdr_bh"))),
+        },
+        "method": result.method,
+    }
+    if result.threshold is not None:
+        out["threshold"] = result.threshold
+    if result.seed is not None:
+        out["seed"] = result.seed
+    for key, arr in result.extra.items():
+        out[key] = _full_length(arr, result.columns, d)
+    if result.notes:
+        out["notes"] = list(result.notes)
+    return out
+
+
+def _norms(result: NormResult | Skipped | None) -> dict | None:
+    if result is None:
+        return None
+    if isinstance(result, Skipped):
+        return {"skipped": result.reason}
+    return {
+        "mean": result.mean,
+        "std": result.std,
+        "cv": result.cv,
+        "cv_isotropic_gaussian": result.cv_isotropic_gaussian,
+        "cv_matched_gaussian": result.cv_matched_gaussian,
+        "effective_dimension": result.effective_dimension,
+        "effective_rank": result.effective_rank,
+        "quantiles": dict(
+            zip(
+                ("min", "q01", "q25", "median", "q75", "q99", "max"),
+                np.quantile(result.norms, [0, 0.01, 0.25, 0.5, 0.75, 0.99, 1]).tolist(),
+                strict=False,
+            )
+        ),
+    }
+
+
+def _multivariate(results: dict) -> dict:
+    out: dict[str, Any] = {}
+    for name, r in results.items():
+        if isinstance(r, Skipped):
+            out[name] = {"skipped": r.reason}
+        elif isinstance(r, MardiaResult):
+            out[name] = {
+                "skewness": {
+                    "statistic": r.skewness.statistic,
+                    "pvalue": r.skewness.pvalue,
+                    "b1": r.b1,
+                },
+                "kurtosis": {
+                    "statistic": r.kurtosis.statistic,
+                    "pvalue": r.kurtosis.pvalue,
+                    "b2": r.b2,
+                },
+                "n": r.n,
+                "p": r.p,
+                "small_sample_correction": r.small_sample_correction,
+            }
+        elif isinstance(r, HenzeZirklerResult):
+            out[name] = {
+                "statistic": r.statistic,
+                "pvalue": r.pvalue,
+                "beta": r.beta,
+                "null_mean": r.null_mean,
+                "null_variance": r.null_variance,
+                "n": r.n,
+                "p": r.p,
+            }
+    return out
+
+
+def _pvalue_family(s: SubspaceResult, pvalues: np.ndarray, alpha: float) -> dict:
+    return {
+        "pvalues": pvalues,
+        "rejection_fraction": s.rejection_fraction(pvalues, alpha),
+        "null_band": _band(s.null_band(alpha)),
+    }
+
+
+def _subspaces(s: SubspaceResult | Skipped | None, alpha: float) -> dict | None:
+    if s is None:
+        return None
+    if isinstance(s, Skipped):
+        return {"skipped": s.reason}
+    out = {
+        "k": s.k,
+        "n_subspaces": s.n_subspaces,
+        "seed": s.seed,
+        "includes_principal": s.includes_principal,
+        "n": s.n,
+        "mardia": {
+            "skewness": _pvalue_family(s, s.mardia_skewness_pvalues, alpha),
+            "kurtosis": _pvalue_family(s, s.mardia_kurtosis_pvalues, alpha),
+        },
+        "henze_zirkler": {
+            "statistics": s.henze_zirkler_statistics,
+            **_pvalue_family(s, s.henze_zirkler_pvalues, alpha),
+        },
+    }
+    if s.notes:
+        out["notes"] = list(s.notes)
+    return out
+
+
+def _projections(p: ProjectionResult | Skipped | None, alpha: float) -> dict | None:
+    if p is None:
+        return None
+    if isinstance(p, Skipped):
+        return {"skipped": p.reason}
+    out: dict[str, Any] = {"n_projections": p.n_projections, "seed": p.seed}
+    for name, r in p.tests.items():
+        out[name] = _coordinate(r, alpha)
+    return out
+
+
+def _view(v: ViewAudit, alpha: float) -> dict:
+    projections = _projections(v.projections, alpha)
+    subspaces = _subspaces(v.subspaces, alpha)
+    if subspaces is not None:
+        projections = {"skipped": "projections not run"} if projections is None else projections
+        if "skipped" not in projections:
+            projections["subspaces"] = subspaces
+        else:
+            projections = {**projections, "subspaces": subspaces}
+    out: dict[str, Any] = {
+        "n": v.n,
+        "d": v.d,
+        "norms": _norms(v.norms),
+        "coordinates": {name: _coordinate(r, alpha) for name, r in v.coordinates.items()},
+        "multivariate": _multivariate(v.multivariate),
+        "projections": projections,
+        "verdict": {
+            "gaussian": v.verdict.gaussian,
+            "paper_rule": v.verdict.paper_rule,
+            "calibrated": v.verdict.calibrated,
+            "reasons": list(v.verdict.reasons),
+        },
+        "notes": list(v.notes),
+    }
+    return {k: val for k, val in out.items() if val is not None}
+
+
+def _versions() -> dict:
+    import scipy
+    import statsmodels
+
+    from .. import __version__
+
+    return {
+        "gaussaudit": __version__,
+        "python": platform.python_version(),
+        "numpy": np.__version__,
+        "scipy": scipy.__version__,
+        "statsmodels": statsmodels.__version__,
+    }
+
+
+def build_report(result: AuditResult, embeddings: object | None = None) -> dict:
+    """Build the report model (a JSON-compatible dict) of an audit.
+
+    Parameters
+    ----------
+    result : AuditResult
+        What :func:`gaussaudit.audit` returned.
+    embeddings : EmbeddingSet, optional
+        The loaded input, for the ``input`` section (source, dtype, provenance).
+
+    Returns
+    -------
+    dict
+        Follows the contract in ``docs/json-contract.md``.
+    """
+    from .. import __version__
+
+    cfg = result.config
+    alpha = cfg.alpha
+    source = getattr(embeddings, "source", "<array>")
+    report = {
+        "schema_version": SCHEMA_VERSION,
+        "tool": {"name": "gaussaudit", "version": __version__, "versions": _versions()},
+        "input": {
+            "source": str(source),
+            "format": getattr(embeddings, "input_format", "array"),
+            "n": result.n_input,
+            "d": result.check.d,
+            "n_audited": next(iter(result.views.values())).n if result.views else None,
+            "dtype": result.check.input_dtype,
+            "shape": list(getattr(embeddings, "input_shape", (result.n_input, result.check.d))),
+            "selection": getattr(embeddings, "selection", None),
+            "dropped_rows": result.check.dropped_rows,
+            "constant_columns": list(result.check.constant_columns),
+            "provenance": getattr(embeddings, "provenance", None),
+        },
+        "config": {
+            "alpha": alpha,
+            "seed": cfg.seed,
+            "views": list(cfg.views),
+            "tests": list(cfg.tests),
+            "max_samples": cfg.max_samples,
+            "projections": cfg.projections,
+            "subspace_dim": cfg.subspace_dim,
+            "subspaces": cfg.subspaces,
+            "multivariate_max_rows": cfg.multivariate_max_rows,
+            "full_multivariate": cfg.full_multivariate,
+            "full_max_dim": cfg.full_max_dim,
+            "pca": cfg.pca,
+            "ad_threshold": cfg.threshold,
+            "verdict": cfg.verdict,
+        },
+        "views": {name: _view(v, alpha) for name, v in result.views.items()},
+        "verdict": {"gaussian": result.gaussian},
+        "notes": list(result.notes),
+    }
+    return clean(report)

@@ -1,0 +1,124 @@
+"""Views of an embedding matrix: raw, L2-normalised rows, PCA-whitened.
+
+The paper audits raw and normalised embeddings (PAPER.md §1.1) and whitens for
+its uniformity figures (§4.4). The battery runs on whichever views are asked
+for; each view is a plain matrix plus a record of what was done to make it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from ..errors import InvalidEmbeddingsError, UnknownNameError
+
+__all__ = ["VIEWS", "View", "make_view", "normalize_rows", "pca_whiten"]
+
+VIEWS = ("raw", "normalized", "whitened")
+
+
+@dataclass(frozen=True, eq=False)
+class View:
+    """One view of the data.
+
+    Attributes
+    ----------
+    name : str
+        ``"raw"``, ``"normalized"`` or ``"whitened"``.
+    matrix : ndarray, shape (n, d_view)
+        The transformed embeddings (``d_view`` is the covariance rank for the
+        whitened view).
+    notes : tuple of str
+        What was done (e.g. dimensions dropped by whitening).
+    """
+
+    name: str
+    matrix: np.ndarray
+    notes: tuple[str, ...] = ()
+
+
+def normalize_rows(x: np.ndarray) -> np.ndarray:
+    """Divide every row by its L2 norm.
+
+    Raises
+    ------
+    InvalidEmbeddingsError
+        If a row is all zeros (it has no direction).
+    """
+    scale = np.max(np.abs(x), axis=1, keepdims=True)
+    if np.any(scale == 0):
+        row = int(np.flatnonzero(scale[:, 0] == 0)[0])
+        raise InvalidEmbeddingsError(
+            f"row {row} is all zeros and cannot be L2-normalised (normalized view)"
+        )
+    y = x / scale  # guard against overflow in the squares
+    return y / np.linalg.norm(y, axis=1, keepdims=True)
+
+
+def pca_whiten(x: np.ndarray, *, rtol: float = 1e-10) -> tuple[np.ndarray, int, np.ndarray]:
+    """PCA-whiten: centre, rotate onto covariance eigenvectors, scale to unit variance.
+
+    Parameters
+    ----------
+    x : ndarray, shape (n, d)
+    rtol : float
+        Eigenvalues at most ``rtol * max eigenvalue`` are treated as zero; their
+        directions are dropped, so the result has the covariance's numerical rank
+        as its number of columns.
+
+    Returns
+    -------
+    z : ndarray, shape (n, rank)
+        ``(x - mean) V diag(l)^(-1/2)`` with eigenvalues ``l`` (ddof=1, as
+        ``torch.cov``) in descending order.
+    rank : int
+    eigenvalues : ndarray
+        All eigenvalues, descending.
+
+    Notes
+    -----
+    This is the W = V diag(l)^(-1/2) whitening of the authors' W-CLIP code
+    (PAPER.md §4.4, §6). For d > n it is computed from the n x n Gram matrix.
+    """
+    n, d = x.shape
+    scale = np.max(np.abs(x)) or 1.0
+    c = (x - x.mean(axis=0)) / scale
+    if d <= n:
+        vals, vecs = np.linalg.eigh(c.T @ c / (n - 1))
+        vals, vecs = vals[::-1], vecs[:, ::-1]
+        keep = vals > rtol * max(vals[0], 0.0)
+        z = (c @ vecs[:, keep]) / np.sqrt(vals[keep])
+    else:
+        vals, u = np.linalg.eigh(c @ c.T / (n - 1))
+        vals, u = vals[::-1], u[:, ::-1]
+        keep = vals > rtol * max(vals[0], 0.0)
+        z = u[:, keep] * np.sqrt(n - 1)
+    vals = np.clip(vals, 0.0, None) * scale**2
+    return np.ascontiguousarray(z), int(keep.sum()), vals
+
+
+def make_view(x: np.ndarray, name: str) -> View:
+    """Build the view ``name`` of the float64 matrix ``x``.
+
+    Parameters
+    ----------
+    x : ndarray, shape (n, d)
+        Validated float64 embeddings.
+    name : {"raw", "normalized", "whitened"}
+
+    Returns
+    -------
+    View
+    """
+    if name == "raw":
+        return View("raw", x)
+    if name == "normalized":
+        return View("normalized", normalize_rows(x), ("rows divided by their L2 norm",))
+    if name == "whitened":
+        z, rank, _ = pca_whiten(x)
+        notes = ["PCA-whitened (centred, W = V diag(l)^-1/2)"]
+        if rank < x.shape[1]:
+            notes.append(f"covariance rank {rank} < d = {x.shape[1]}: kept {rank} directions")
+        return View("whitened", z, tuple(notes))
+    raise UnknownNameError("view", name, VIEWS)
