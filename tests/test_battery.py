@@ -23,7 +23,7 @@ def test_post_relu_fails_both_verdicts(rng):
     res = audit(x, views=("raw",), **FAST)
     v = res.views["raw"].verdict
     assert v.paper_rule is False and v.calibrated is False and v.gaussian is False
-    assert any("below its 99% null band" in r for r in v.reasons)
+    assert any("binomial quantile" in r for r in v.reasons)
 
 
 def test_headline_verdict_follows_config(rng):

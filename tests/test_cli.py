@@ -86,7 +86,7 @@ def _bad_inputs(tmp_path, rng):
 
 def test_bad_inputs_give_one_line_and_exit_2(tmp_path, rng, capsys):
     for label, (path, needle) in _bad_inputs(tmp_path, rng).items():
-        out_file = tmp_path / f"{label}.json"
+        out_file = tmp_path / f"{label}.report.json"
         code, _out, err = run(["test", path, "--report", "json", "--out", out_file], capsys)
         assert code == 2, (label, err)
         lines = err.strip().splitlines()
@@ -113,6 +113,19 @@ def test_usage_errors_exit_2(emb, capsys, args, needle):
     code, _, err = run(["test", emb, *args], capsys)
     assert code == 2
     assert len(err.strip().splitlines()) == 1 and needle in err
+
+
+def test_out_refuses_to_overwrite_the_sidecar(emb, capsys):
+    sidecar = emb.with_suffix(".json")
+    sidecar.write_text('{"encoder": "x"}')
+    code, _, err = run(["test", emb, "--report", "json", "--out", sidecar], capsys)
+    assert code == 2 and "sidecar" in err
+    assert sidecar.read_text() == '{"encoder": "x"}'
+
+
+def test_no_arguments_prints_help(capsys):
+    code, out, err = run([], capsys)
+    assert code == 0 and "Usage" in out and err == ""
 
 
 def test_missing_extra_exit_3(tmp_path, rng, capsys, monkeypatch):

@@ -111,8 +111,9 @@ def test_projection_tests_few_rows_skip_dagostino():
 
 
 def test_projection_tests_validation():
-    with pytest.raises(UsageError):
-        projection_tests(np.ones((30, 3)), alpha=1.5)
+    x = np.random.default_rng(4).standard_normal((200, 6))
+    strict = projection_tests(x, n_projections=16, seed=0, threshold=0.0)
+    assert strict.tests["anderson_darling"].pass_fraction() == 0.0
     with pytest.raises(UsageError):
         projection_tests(np.ones((30, 3)), n_projections=0)
     with pytest.raises(InvalidEmbeddingsError):

@@ -133,3 +133,21 @@ def test_no_nan_anywhere(report):
             assert math.isfinite(v)
 
     walk(report)
+
+
+def test_dropped_rows_recorded(rng):
+    x = rng.standard_normal((100, 3))
+    x[[5, 9], 1] = np.nan
+    emb = from_array(x, nan_policy="omit")
+    rep = build_report(audit(emb, **FAST), emb)
+    assert rep["input"]["dropped_rows"] == 2 and rep["input"]["n"] == 98
+    assert any("dropped 2 row" in n for n in rep["notes"])
+
+
+def test_verdict_false_beats_undecided(rng):
+    x = np.maximum(rng.standard_normal((15, 3)), 0)
+    emb = from_array(x)
+    result = audit(emb, views=("raw", "normalized"), verdict="calibrated", **FAST)
+    flags = [v.verdict.gaussian for v in result.views.values()]
+    if False in flags:
+        assert result.gaussian is False

@@ -4,7 +4,8 @@ Two synthetic embedding sets stand in for the paper's comparison, with no
 download and no torch:
 
 - ``gaussian``: ``z = g A`` with ``g ~ N(0, I_d)`` and a random mixing ``A``
-  whose singular values decay like ``1/sqrt(k)``: a full-rank anisotropic
+  whose singular values decay like ``k^(-1/4)`` (effective dimension ~180
+  at d = 256): a full-rank anisotropic
   Gaussian, what the paper predicts for a contrastive encoder's
   (unnormalised) embeddings.
 - ``post_relu``: ``relu(W h)`` for Gaussian ``h`` and random ``W``, a 256-d
@@ -61,7 +62,7 @@ def make_demo_embeddings(n: int = 5000, d: int = 256, *, seed: int = 0) -> dict[
     """
     rng = np.random.default_rng(seed)
     rotation = np.linalg.qr(rng.standard_normal((d, d)))[0]
-    mix = rotation / np.sqrt(np.arange(1, d + 1))[:, None]
+    mix = rotation * np.arange(1, d + 1)[:, None] ** -0.25
     gaussian = rng.standard_normal((n, d)) @ mix
     latent = max(d // 4, 2)
     weights = rng.standard_normal((latent, d)) / np.sqrt(latent)

@@ -59,8 +59,11 @@ def _is_cli_usage_error(err: BaseException) -> bool:
 
 def main(argv: list[str] | None = None) -> int:
     """Run the CLI and return its exit code (used by the console script)."""
+    args = sys.argv[1:] if argv is None else list(argv)
+    if not args:
+        args = ["--help"]
     try:
-        code = app(args=argv, prog_name="gaussaudit", standalone_mode=False)
+        code = app(args=args, prog_name="gaussaudit", standalone_mode=False)
     except Exception as err:
         kind = type(err).__name__
         if kind == "Exit" and hasattr(err, "exit_code"):

@@ -25,7 +25,7 @@ def test(
     view: Annotated[
         str,
         typer.Option(help="Views, comma-separated: raw, normalized, whitened, or all."),
-    ] = "raw,normalized",
+    ] = "raw",
     tests: Annotated[
         str, typer.Option(help=f"Tests to run, comma-separated, or all: {_TEST_NAMES}.")
     ] = "all",
@@ -74,12 +74,21 @@ def test(
 ) -> None:
     """Run the Gaussianity battery on an embedding matrix and report the verdict.
 
-    Exit codes: 0 ran, 2 bad input or usage, 3 missing optional dependency.
+    Exit codes: 0 ran, 2 bad input or usage, 3 missing optional dependency
+    or resource, 4 internal error. `gaussaudit check` (not `test`) gates with 1.
     """
     from ..api import audit_file
+    from ..io import sidecar_path
     from ..stats.battery import AuditConfig, parse_tests, parse_views
     from ._output import REPORT_FORMATS, emit_report
 
+    if out is not None and out.resolve() == sidecar_path(embeddings).resolve():
+        from ..errors import UsageError
+
+        raise UsageError(
+            f"--out {out} would overwrite the provenance sidecar of {embeddings}; "
+            "choose another name (e.g. EMB.report.json)"
+        )
     if report not in REPORT_FORMATS:
         from ..errors import UnknownNameError
 

@@ -70,7 +70,6 @@ def _coordinate(result: CoordinateTestResult | Skipped, alpha: float) -> dict:
     if isinstance(result, Skipped):
         return {"skipped": result.reason}
     d = result.d
-    passed = result.passed(alpha)
     excluded = sorted(set(range(d)) - set(result.columns.tolist()))
     out: dict[str, Any] = {
         "statistics": _full_length(result.statistics, result.columns, d),
@@ -90,7 +89,7 @@ def _coordinate(result: CoordinateTestResult | Skipped, alpha: float) -> dict:
         ),
         "null_band": _band(result.null_band(alpha)),
         "rejections": {
-            "none": int(np.sum(~passed)),
+            "unadjusted": int(np.sum(result.pvalues <= alpha)),
             "holm": int(np.sum(result.rejections(alpha, method="holm"))),
             "fdr_bh": int(np.sum(result.rejections(alpha, method="fdr_bh"))),
         },
@@ -180,6 +179,7 @@ def _subspaces(s: SubspaceResult | Skipped | None, alpha: float) -> dict | None:
     out = {
         "k": s.k,
         "n_subspaces": s.n_subspaces,
+        "n_random": s.n_subspaces - int(s.includes_principal),
         "seed": s.seed,
         "includes_principal": s.includes_principal,
         "n": s.n,
@@ -212,11 +212,11 @@ def _view(v: ViewAudit, alpha: float) -> dict:
     projections = _projections(v.projections, alpha)
     subspaces = _subspaces(v.subspaces, alpha)
     if subspaces is not None:
-        projections = {"skipped": "projections not run"} if projections is None else projections
-        if "skipped" not in projections:
-            projections["subspaces"] = subspaces
-        else:
-            projections = {**projections, "subspaces": subspaces}
+        if projections is None:
+            projections = {"n_projections": 0}
+        elif "skipped" in projections:
+            projections = {"n_projections": 0, "directions_skipped": projections["skipped"]}
+        projections["subspaces"] = subspaces
     out: dict[str, Any] = {
         "n": v.n,
         "d": v.d,
@@ -279,7 +279,7 @@ def build_report(result: AuditResult, embeddings: object | None = None) -> dict:
             "n": result.n_input,
             "d": result.check.d,
             "n_audited": next(iter(result.views.values())).n if result.views else None,
-            "dtype": result.check.input_dtype,
+            "dtype": getattr(embeddings, "input_dtype", result.check.input_dtype),
             "shape": list(getattr(embeddings, "input_shape", (result.n_input, result.check.d))),
             "selection": getattr(embeddings, "selection", None),
             "dropped_rows": result.check.dropped_rows,

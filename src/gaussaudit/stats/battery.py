@@ -7,10 +7,13 @@ each view, and reaches two verdicts per view:
 
 - the **paper rule**: mean A² < 0.752 and mean D'Agostino–Pearson p > alpha
   (the rule every ✓/× in the paper's tables satisfies; PAPER.md §7);
-- the **calibrated** verdict: every per-coordinate and projection pass fraction
-  is at or above the lower end of its 99 % binomial null band, and no
-  multivariate test (full view or subspaces) rejects after a Holm correction at
-  alpha.
+- the **calibrated** verdict, one decision at level alpha by a union bound:
+  with m per-coordinate and projection families, each pass fraction must reach
+  the lower alpha/(2m) quantile of its binomial null law, and no multivariate
+  p-value (full view and subspaces) may be rejected by Holm at alpha/2 (the
+  whole of alpha goes to whichever part exists alone). The binomial floors
+  assume independent coordinates, exact for the whitened view; correlated raw
+  coordinates make the pass fraction more variable than that.
 
 Tests that cannot run are recorded as :class:`~gaussaudit.stats.results.Skipped`
 with the reason, never silently dropped.
@@ -21,6 +24,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field, replace
 
 import numpy as np
+from scipy import stats
 
 from ..errors import NotApplicableError, UnknownNameError, UsageError
 from ._validation import MatrixCheck, as_matrix, constant_columns
@@ -117,7 +121,7 @@ class AuditConfig:
 
     alpha: float = 0.05
     seed: int = 0
-    views: tuple[str, ...] = ("raw", "normalized")
+    views: tuple[str, ...] = ("raw",)
     tests: tuple[str, ...] = TESTS
     max_samples: int | None = None
     projections: int = 128
@@ -218,11 +222,17 @@ class AuditResult:
 
     @property
     def gaussian(self) -> bool | None:
-        """True when every audited view's headline verdict is Gaussian."""
+        """Headline over all audited views.
+
+        False if any view is not Gaussian, else None if any view is undecided,
+        else True.
+        """
         flags = [v.verdict.gaussian for v in self.views.values()]
+        if any(f is False for f in flags):
+            return False
         if any(f is None for f in flags):
             return None
-        return all(flags)
+        return True
 
 
 def parse_views(text: str | tuple[str, ...] | list[str]) -> tuple[str, ...]:
@@ -286,16 +296,18 @@ def _full_multivariate(x: np.ndarray, config: AuditConfig) -> dict:
     const = constant_columns(sub)
     if const.size and const.size < d:
         sub = np.delete(sub, const, axis=1)
-        extra = f"{const.size} constant column(s) left out"
-        note = f"{note}; {extra}" if note else f"all rows; {extra}"
+        extra = f"{const.size} constant column(s) left out, {sub.shape[1]} tested"
+        note = f"{note}; {extra}" if note else extra
     if config.pca:
         sub = pca_whiten(sub)[0]
+        extra = f"on a PCA to rank {sub.shape[1]}"
+        note = f"{note}; {extra}" if note else extra
     which = tuple("hz" if t == "henze_zirkler" else t for t in wanted)
-    out: dict = {}
+    out: dict = {"_note": note} if note else {}
     try:
         m, h = mardia_henze_zirkler(sub, which=which)
     except NotApplicableError as err:
-        reason = str(err)
+        reason = str(err) + (f" ({note})" if note else "")
         if "Henze-Zirkler" in reason and "mardia" in wanted:
             out["henze_zirkler"] = Skipped("henze_zirkler", reason)
             try:
@@ -303,13 +315,12 @@ def _full_multivariate(x: np.ndarray, config: AuditConfig) -> dict:
             except NotApplicableError as err2:
                 out["mardia"] = Skipped("mardia", str(err2))
             return out
-        return {t: Skipped(t, reason) for t in wanted}
+        out.update({t: Skipped(t, reason) for t in wanted})
+        return out
     if m is not None:
         out["mardia"] = m
     if h is not None:
         out["henze_zirkler"] = h
-    if note:
-        out["_note"] = note
     return out
 
 
@@ -333,29 +344,20 @@ def _verdict(view: ViewAudit, config: AuditConfig) -> Verdict:
     if paper is None:
         reasons.append("paper rule: not decided (Anderson-Darling or D'Agostino-Pearson skipped)")
 
-    calibrated = True
-    checked = 0
+    # The calibrated verdict is one test at level alpha (union bound): half of
+    # alpha is spread over the pass-fraction checks (lower binomial tail, one
+    # sided) and half goes to a Holm family over every multivariate p-value.
     families: list[tuple[str, CoordinateTestResult]] = [
-        (name, r) for name, r in view.coordinates.items() if isinstance(r, CoordinateTestResult)
+        (name, r)
+        for name, r in view.coordinates.items()
+        if isinstance(r, CoordinateTestResult) and r.n_tested
     ]
     if isinstance(view.projections, ProjectionResult):
         families += [
             (f"projections.{name}", r)
             for name, r in view.projections.tests.items()
-            if isinstance(r, CoordinateTestResult)
+            if isinstance(r, CoordinateTestResult) and r.n_tested
         ]
-    for name, r in families:
-        if not r.n_tested:
-            continue
-        checked += 1
-        frac = r.pass_fraction(alpha)
-        band = r.null_band(alpha)
-        if frac < band.low:
-            calibrated = False
-            reasons.append(
-                f"{name}: pass fraction {frac:.1%} below its 99% null band "
-                f"[{band.low:.1%}, {band.high:.1%}]"
-            )
     pvals: list[tuple[str, float]] = []
     for r in view.multivariate.values():
         if isinstance(r, MardiaResult):
@@ -372,23 +374,38 @@ def _verdict(view: ViewAudit, config: AuditConfig) -> Verdict:
             ("subspace mardia kurtosis", s.mardia_kurtosis_pvalues),
             ("subspace henze_zirkler", s.henze_zirkler_pvalues),
         ):
-            pvals += [(label, float(p)) for p in arr]
+            pvals += [(label, float(p)) for p in arr if np.isfinite(p)]
+    calibrated = True
+    parts = len(families) + (1 if pvals else 0)
+    band_budget = alpha / 2.0 if pvals else alpha
+    holm_alpha = alpha / 2.0 if families else alpha
+    for name, r in families:
+        frac = r.pass_fraction(alpha)
+        expected = r.expected_pass_fraction(alpha)
+        tail = band_budget / len(families)
+        floor = float(stats.binom.ppf(tail, r.n_tested, expected) / r.n_tested)
+        if frac < floor:
+            calibrated = False
+            reasons.append(
+                f"{name}: pass fraction {frac:.1%} below {floor:.1%}, the lower "
+                f"{tail:.2g} binomial quantile for {r.n_tested} tests at {expected:.1%}"
+            )
     if pvals:
-        checked += 1
         labels = [lab for lab, _ in pvals]
-        rejected = reject(np.array([p for _, p in pvals]), alpha, method="holm")
+        rejected = reject(np.array([p for _, p in pvals]), holm_alpha, method="holm")
         if rejected.any():
             calibrated = False
             hit = sorted({labels[i] for i in np.flatnonzero(rejected)})
             reasons.append(
                 f"multivariate: {int(rejected.sum())} of {len(pvals)} p-values rejected "
-                f"after Holm at {alpha} ({', '.join(hit)})"
+                f"after Holm at {holm_alpha:.3g} ({', '.join(hit)})"
             )
+    checked = parts
     calibrated_flag: bool | None = calibrated if checked else None
     if calibrated_flag:
         reasons.append(
-            "calibrated: all pass fractions within their null bands, "
-            "no multivariate rejection after Holm"
+            "calibrated: no pass fraction below its binomial floor and no multivariate "
+            f"rejection after Holm (one level-{alpha} decision over {checked} checks)"
         )
     elif calibrated_flag is None:
         reasons.append("calibrated: not decided (no test ran)")
@@ -413,7 +430,15 @@ def _audit_view(x: np.ndarray, name: str, config: AuditConfig) -> ViewAudit:
         sub, sub_note = _subsample(m, config.multivariate_max_rows, config.seed)
         try:
             subspaces = subspace_tests(
-                sub, k=config.subspace_dim, n_subspaces=config.subspaces, seed=config.seed
+                sub,
+                k=config.subspace_dim,
+                n_subspaces=config.subspaces,
+                seed=config.seed,
+                which=tuple(
+                    "hz" if t == "henze_zirkler" else t
+                    for t in ("mardia", "henze_zirkler")
+                    if t in config.tests
+                ),
             )
             if sub_note:
                 notes.append(f"subspace tests on {sub_note}")
@@ -425,7 +450,7 @@ def _audit_view(x: np.ndarray, name: str, config: AuditConfig) -> ViewAudit:
 
         try:
             projections = projection_tests(
-                m, n_projections=config.projections, seed=config.seed, alpha=config.alpha
+                m, n_projections=config.projections, seed=config.seed, threshold=config.threshold
             )
         except NotApplicableError as err:
             projections = Skipped("projections", str(err))
@@ -472,13 +497,14 @@ def audit(data: object, config: AuditConfig | None = None, **overrides: object) 
     cfg = replace(config or AuditConfig(), **overrides) if overrides else (config or AuditConfig())
     matrix = getattr(data, "matrix", data)
     x, check = as_matrix(matrix)
+    loaded = getattr(data, "check", None)
+    if isinstance(loaded, MatrixCheck):  # keep what loading found (e.g. dropped rows)
+        check = replace(loaded, constant_columns=check.constant_columns)
     n_input = x.shape[0]
     x, note = _subsample(x, cfg.max_samples, cfg.seed)
     notes = [f"audited {note}"] if note else []
-    notes += list(check.notes)
-    const = np.array(check.constant_columns, dtype=int)
+    notes += [n.replace("excluded from", "(raw values) excluded from") for n in check.notes]
     views = {}
     for name in cfg.views:
         views[name] = _audit_view(x, name, cfg)
-    del const
     return AuditResult(config=cfg, views=views, check=check, n_input=n_input, notes=tuple(notes))

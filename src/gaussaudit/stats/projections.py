@@ -15,7 +15,7 @@ from ..errors import UsageError
 from ._validation import as_matrix
 from .epps_pulley import epps_pulley
 from .results import ProjectionResult, Skipped
-from .univariate import DP_MIN_ROWS, anderson_darling, dagostino_pearson
+from .univariate import AD_THRESHOLD, DP_MIN_ROWS, anderson_darling, dagostino_pearson
 
 __all__ = ["projection_tests", "random_directions", "random_orthonormal_frames"]
 
@@ -91,7 +91,11 @@ def random_orthonormal_frames(d: int, k: int, n_frames: int, *, seed: int) -> np
 
 
 def projection_tests(
-    x: np.ndarray, *, n_projections: int = 128, seed: int = 0, alpha: float = 0.05
+    x: np.ndarray,
+    *,
+    n_projections: int = 128,
+    seed: int = 0,
+    threshold: float = AD_THRESHOLD,
 ) -> ProjectionResult:
     """Run the per-coordinate normality battery on random 1-D projections.
 
@@ -103,10 +107,10 @@ def projection_tests(
         Number of random unit directions.
     seed : int
         Seed of the directions (see :func:`random_directions`).
-    alpha : float
-        Level at which the result is meant to be read, in (0, 1). It is checked
-        here but not stored: results keep raw statistics and p-values, and
-        decisions are taken later, e.g. ``result.tests["epps_pulley"].pass_fraction(alpha)``.
+    threshold : float
+        Anderson–Darling pass threshold on the raw A² (0.752, the paper's rule).
+        Decisions at a level alpha are taken later, e.g.
+        ``result.tests["epps_pulley"].pass_fraction(alpha)``.
 
     Returns
     -------
@@ -126,13 +130,13 @@ def projection_tests(
     fraction is only a guide. Constant projections (all rows equal) are left
     untested, as constant columns are.
     """
-    if not 0.0 < float(alpha) < 1.0:
-        raise UsageError(f"alpha must lie in (0, 1), got {alpha!r}")
     arr, _ = as_matrix(x)
     n, d = arr.shape
     directions = random_directions(d, n_projections, seed=seed)
     projected = (arr - arr.mean(axis=0)) @ directions
-    tests: dict[str, object] = {"anderson_darling": anderson_darling(projected)}
+    tests: dict[str, object] = {
+        "anderson_darling": anderson_darling(projected, threshold=threshold)
+    }
     if n < DP_MIN_ROWS:
         tests["dagostino_pearson"] = Skipped(
             "dagostino_pearson", f"needs at least {DP_MIN_ROWS} rows, got {n}"
