@@ -193,6 +193,12 @@ def run_replicate(task: tuple) -> tuple[str, int, np.ndarray]:
     return kind, rep, out
 
 
+def _progress(done: int, total: int, since: float) -> None:
+    if done % 25 == 0 or done == total:
+        el = time.perf_counter() - since
+        print(f"  {done}/{total} data sets, {el:.0f} s", file=sys.stderr, flush=True)
+
+
 def holm_any(p: np.ndarray, alpha: float) -> np.ndarray:
     """Holm rejects anything  <=>  min p <= alpha / m (step-down's first step).
 
@@ -321,17 +327,22 @@ def main(argv: list[str] | None = None) -> int:
     results: dict[str, list] = {}
     t_rep = time.perf_counter()
     if args.jobs > 1:
+        # One BLAS/OpenMP thread per worker: the workers are the parallelism.
+        for var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
+            os.environ[var] = "1"
         ctx = multiprocessing.get_context("spawn")  # no fork after torch/BLAS threads started
         with ProcessPoolExecutor(
             args.jobs, mp_context=ctx, initializer=_init, initargs=(engine,)
         ) as pool:
-            for kind, _rep, out in pool.map(run_replicate, tasks, chunksize=1):
+            for i, (kind, _rep, out) in enumerate(pool.map(run_replicate, tasks, chunksize=1)):
                 results.setdefault(kind, []).append(out)
+                _progress(i + 1, len(tasks), t_rep)
     else:
         _init(engine)
-        for task in tasks:
+        for i, task in enumerate(tasks):
             kind, _rep, out = run_replicate(task)
             results.setdefault(kind, []).append(out)
+            _progress(i + 1, len(tasks), t_rep)
     t_rep = time.perf_counter() - t_rep
     per_set = t_rep * args.jobs / len(tasks)
     print(

@@ -11,7 +11,7 @@ from collections.abc import Sequence
 
 from .stats.battery import AuditConfig
 
-__all__ = ["audit_file"]
+__all__ = ["audit_file", "embed_and_audit"]
 
 
 def audit_file(
@@ -48,3 +48,30 @@ def audit_file(
     )
     result = audit(embeddings, config)
     return build_report(result, embeddings)
+
+
+def embed_and_audit(
+    model: str, dataset: str, config: AuditConfig | None = None, **embed_options: object
+):
+    """Extract embeddings (:func:`gaussaudit.extract.embed`) and audit them.
+
+    Parameters
+    ----------
+    model, dataset : str
+        Encoder and dataset names.
+    config : AuditConfig, optional
+        Battery settings.
+    **embed_options
+        Passed to :func:`gaussaudit.extract.embed`.
+
+    Returns
+    -------
+    result : EmbedResult
+        What was written (or reused).
+    report : dict
+        The report model, with the sidecar's provenance in ``input.provenance``.
+    """
+    from .extract import embed
+
+    result = embed(model, dataset, **embed_options)
+    return result, audit_file(result.path, config)

@@ -12,6 +12,8 @@ import typer
 
 from ._errors import EXIT_USAGE, exit_code_for, fail
 from .demo_cmd import demo
+from .embed_cmd import embed, run
+from .list_cmd import list_names
 from .test_cmd import test
 
 __all__ = ["app", "main"]
@@ -26,6 +28,9 @@ app = typer.Typer(
     context_settings={"help_option_names": ["-h", "--help"]},
 )
 app.command("test")(test)
+app.command("embed")(embed)
+app.command("run")(run)
+app.command("list")(list_names)
 app.command("demo")(demo)
 
 

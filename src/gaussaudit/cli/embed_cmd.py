@@ -1,0 +1,156 @@
+"""``gaussaudit embed`` and ``gaussaudit run``: extract embeddings (then audit)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+__all__ = ["embed", "run"]
+
+Model = Annotated[str, typer.Option("--model", "-m", help="Encoder (gaussaudit list encoders).")]
+Dataset = Annotated[str, typer.Argument(help="Dataset (gaussaudit list datasets).")]
+Out = Annotated[
+    Path | None, typer.Option(help="Output .npy (default embeddings/...).", show_default=False)
+]
+Split = Annotated[str, typer.Option(help="Dataset split: test or train.")]
+Layer = Annotated[
+    str | None,
+    typer.Option(help="penultimate (default), head, or a module name.", show_default=False),
+]
+Weights = Annotated[str, typer.Option(help="default (pretrained), none (random), or a PATH.")]
+Modality = Annotated[
+    str | None, typer.Option(help="image or text, for two-tower models.", show_default=False)
+]
+Checkpoint = Annotated[
+    str | None, typer.Option(help="Trainer checkpoint file.", show_default=False)
+]
+Root = Annotated[str | None, typer.Option(help="Dataset root directory.", show_default=False)]
+Download = Annotated[bool, typer.Option("--download", help="Allow downloading the dataset.")]
+Device = Annotated[str, typer.Option(help="auto, cpu, cuda or mps.")]
+BatchSize = Annotated[int, typer.Option(help="Batch size.")]
+Workers = Annotated[int, typer.Option(help="DataLoader worker processes.")]
+Precision = Annotated[str, typer.Option(help="fp32, fp16 or bf16 (autocast).")]
+MaxSamples = Annotated[
+    int | None, typer.Option(help="Embed only the first N items.", show_default=False)
+]
+Seed = Annotated[int, typer.Option(help="Seed.")]
+Force = Annotated[bool, typer.Option("--force", help="Recompute even if a match exists.")]
+
+
+def embed(
+    dataset: Dataset,
+    model: Model,
+    out: Out = None,
+    split: Split = "test",
+    layer: Layer = None,
+    weights: Weights = "default",
+    modality: Modality = None,
+    checkpoint: Checkpoint = None,
+    root: Root = None,
+    download: Download = False,
+    device: Device = "auto",
+    batch_size: BatchSize = 256,
+    num_workers: Workers = 0,
+    precision: Precision = "fp32",
+    max_samples: MaxSamples = None,
+    seed: Seed = 0,
+    force: Force = False,
+) -> None:
+    """Extract embeddings of DATASET with an encoder: writes EMB.npy + EMB.json (provenance)."""
+    from rich.console import Console
+
+    from ..extract import embed as run_embed
+
+    result = run_embed(
+        model,
+        dataset,
+        out=out,
+        split=split,
+        layer=layer,
+        weights=weights,
+        modality=modality,
+        checkpoint=checkpoint,
+        root=root,
+        download=download,
+        device=device,
+        batch_size=batch_size,
+        num_workers=num_workers,
+        precision=precision,
+        max_samples=max_samples,
+        seed=seed,
+        force=force,
+    )
+    _summary(Console(stderr=True), result)
+
+
+def _summary(console, result) -> None:
+    prov = result.provenance
+    how = "reused (same request; --force to recompute)" if result.reused else "wrote"
+    rate = prov.get("items_per_second")
+    speed = f", {rate:,.0f} items/s" if rate else ""
+    console.print(
+        f"{how} {result.path} ({prov['n']} x {prov['d']}{speed}) and {result.sidecar.name}"
+    )
+
+
+def run(
+    dataset: Dataset,
+    model: Model,
+    out: Out = None,
+    split: Split = "test",
+    layer: Layer = None,
+    weights: Weights = "default",
+    modality: Modality = None,
+    checkpoint: Checkpoint = None,
+    root: Root = None,
+    download: Download = False,
+    device: Device = "auto",
+    batch_size: BatchSize = 256,
+    num_workers: Workers = 0,
+    precision: Precision = "fp32",
+    max_samples: MaxSamples = None,
+    seed: Seed = 0,
+    force: Force = False,
+    view: Annotated[str, typer.Option(help="Views: raw, normalized, whitened, or all.")] = "raw",
+    tests: Annotated[str, typer.Option(help="Tests to run (comma-separated) or all.")] = "all",
+    alpha: Annotated[float, typer.Option(help="Level of every test.")] = 0.05,
+    verdict: Annotated[str, typer.Option(help="Headline verdict: paper or calibrated.")] = "paper",
+    report: Annotated[str, typer.Option(help="Output format: terminal or json.")] = "terminal",
+    report_out: Annotated[
+        Path | None, typer.Option(help="Write the report here.", show_default=False)
+    ] = None,
+) -> None:
+    """Embed DATASET with an encoder, then audit the embeddings: one command, one report."""
+    from rich.console import Console
+
+    from ..api import embed_and_audit
+    from ..stats.battery import AuditConfig, parse_tests, parse_views
+    from ._output import emit_report
+
+    config = AuditConfig(
+        alpha=alpha, seed=seed, views=parse_views(view), tests=parse_tests(tests), verdict=verdict
+    )
+    result, model_report = embed_and_audit(
+        model,
+        dataset,
+        config,
+        out=out,
+        split=split,
+        layer=layer,
+        weights=weights,
+        modality=modality,
+        checkpoint=checkpoint,
+        root=root,
+        download=download,
+        device=device,
+        batch_size=batch_size,
+        num_workers=num_workers,
+        precision=precision,
+        max_samples=max_samples,
+        seed=seed,
+        force=force,
+    )
+    _summary(Console(stderr=True), result)
+    emit_report(model_report, report, report_out)
