@@ -55,8 +55,15 @@ def make_linear(spec, argument, *, weights="default", layer=None, modality="vect
     if argument == "explode":
         module = Exploding(module)
     return Encoder(
-        name=spec.name, module=module, modality="vector", dim=D_OUT, layer=layer or "output",
-        weights=weights, transform=_to_tensor, collate=torch.stack, forward=_forward,
+        name=spec.name,
+        module=module,
+        modality="vector",
+        dim=D_OUT,
+        layer=layer or "output",
+        weights=weights,
+        transform=_to_tensor,
+        collate=torch.stack,
+        forward=_forward,
         info={"family": "test"},
     )
 
@@ -76,8 +83,7 @@ datasets.registry.register(DatasetSpec("test-texts", "test", f"{__name__}:make_t
 
 def test_embed_writes_npy_sidecar_and_labels(tmp_path):
     out = tmp_path / "emb.npy"
-    res = embed("test-linear", "test-vectors", out=out, device="cpu", batch_size=32,
-                progress=False)
+    res = embed("test-linear", "test-vectors", out=out, device="cpu", batch_size=32, progress=False)
     x = np.load(out)
     assert x.shape == (N, D_OUT) and x.dtype == np.float32
     torch.manual_seed(0)
@@ -86,8 +92,21 @@ def test_embed_writes_npy_sidecar_and_labels(tmp_path):
     expected = ref(torch.from_numpy(np.stack(data.items))).detach().numpy()
     np.testing.assert_allclose(x, expected, rtol=1e-5, atol=1e-6)
     side = json.loads(res.sidecar.read_text())
-    for key in ("encoder", "layer", "weights", "dataset", "split", "n", "d", "seed", "dtype",
-                "device", "versions", "items_per_second", "wall_seconds"):
+    for key in (
+        "encoder",
+        "layer",
+        "weights",
+        "dataset",
+        "split",
+        "n",
+        "d",
+        "seed",
+        "dtype",
+        "device",
+        "versions",
+        "items_per_second",
+        "wall_seconds",
+    ):
         assert key in side, key
     assert side["n"] == N and side["d"] == D_OUT and side["dataset_info"]["name"] == "test-vectors"
     np.testing.assert_array_equal(np.load(res.labels_path), np.arange(N) % 3)
@@ -99,27 +118,47 @@ def test_reuse_and_force(tmp_path):
     embed("test-linear", "test-vectors", out=out, device="cpu", progress=False)
     again = embed("test-linear", "test-vectors", out=out, device="cpu", progress=False)
     assert again.reused
-    changed = embed("test-linear", "test-vectors", out=out, device="cpu", progress=False,
-                    max_samples=10)
+    changed = embed(
+        "test-linear", "test-vectors", out=out, device="cpu", progress=False, max_samples=10
+    )
     assert not changed.reused and np.load(out).shape == (10, D_OUT)
-    forced = embed("test-linear", "test-vectors", out=out, device="cpu", progress=False,
-                   max_samples=10, force=True)
+    forced = embed(
+        "test-linear",
+        "test-vectors",
+        out=out,
+        device="cpu",
+        progress=False,
+        max_samples=10,
+        force=True,
+    )
     assert not forced.reused
 
 
 def test_deterministic_across_batch_sizes_and_workers(tmp_path):
-    a = embed("test-linear", "test-vectors", out=tmp_path / "a.npy", device="cpu",
-              batch_size=7, progress=False)
-    b = embed("test-linear", "test-vectors", out=tmp_path / "b.npy", device="cpu",
-              batch_size=64, num_workers=2, progress=False)
+    a = embed(
+        "test-linear",
+        "test-vectors",
+        out=tmp_path / "a.npy",
+        device="cpu",
+        batch_size=7,
+        progress=False,
+    )
+    b = embed(
+        "test-linear",
+        "test-vectors",
+        out=tmp_path / "b.npy",
+        device="cpu",
+        batch_size=64,
+        num_workers=2,
+        progress=False,
+    )
     np.testing.assert_allclose(np.load(a.path), np.load(b.path), rtol=1e-6)
 
 
 def test_interrupted_extraction_leaves_no_partial_file(tmp_path):
     out = tmp_path / "emb.npy"
     with pytest.raises(KeyboardInterrupt):
-        embed("test:explode", "test-vectors", out=out, device="cpu", batch_size=16,
-              progress=False)
+        embed("test:explode", "test-vectors", out=out, device="cpu", batch_size=16, progress=False)
     assert list(tmp_path.iterdir()) == []
 
 
@@ -129,21 +168,42 @@ def test_modality_mismatch_is_a_usage_error(tmp_path):
 
 
 def test_bf16_precision_labelled(tmp_path):
-    res = embed("test-linear", "test-vectors", out=tmp_path / "e.npy", device="cpu",
-                precision="bf16", progress=False)
+    res = embed(
+        "test-linear",
+        "test-vectors",
+        out=tmp_path / "e.npy",
+        device="cpu",
+        precision="bf16",
+        progress=False,
+    )
     assert res.provenance["precision"] == "bf16"
     assert np.load(res.path).dtype == np.float32
 
 
 def test_cli_embed_and_run(tmp_path, capsys):
     out = tmp_path / "emb.npy"
-    code = main(["embed", "test-vectors", "--model", "test-linear", "--out", str(out),
-                 "--device", "cpu"])
+    code = main(
+        ["embed", "test-vectors", "--model", "test-linear", "--out", str(out), "--device", "cpu"]
+    )
     _, err = capsys.readouterr()
     assert code == 0 and out.exists() and "wrote" in err
     report = tmp_path / "r.json"
-    code = main(["run", "test-vectors", "-m", "test-linear", "--out", str(out), "--device", "cpu",
-                 "--report", "json", "--report-out", str(report)])
+    code = main(
+        [
+            "run",
+            "test-vectors",
+            "-m",
+            "test-linear",
+            "--out",
+            str(out),
+            "--device",
+            "cpu",
+            "--report",
+            "json",
+            "--report-out",
+            str(report),
+        ]
+    )
     assert code == 0
     rep = json.loads(report.read_text())
     assert rep["input"]["provenance"]["encoder"] == "test-linear"
@@ -187,3 +247,79 @@ def test_list_commands_do_not_import_torch():
     assert proc.stdout.strip() == "False", proc.stderr
 
 
+def test_default_output_path_separates_requests():
+    from gaussaudit.extract import default_output_path
+
+    base = default_output_path("resnet18", "cifar10", "test", None, {"weights": "default"})
+    assert base.name == "resnet18-cifar10-test.npy"
+    text = default_output_path(
+        "openclip:ViT-L-14:openai", "mscoco", "test", None, {"modality": "text"}
+    )
+    image = default_output_path(
+        "openclip:ViT-L-14:openai", "mscoco", "test", None, {"modality": "image"}
+    )
+    assert text != image and text.name.startswith("openclip_ViT-L-14_openai-mscoco-test-")
+
+
+def test_cli_data_options_are_parsed_and_recorded(tmp_path, capsys):
+    from gaussaudit.cli.embed_cmd import parse_options
+
+    assert parse_options(["n=20", "scale=0.5", "flag=true", "name=x"]) == {
+        "n": 20,
+        "scale": 0.5,
+        "flag": True,
+        "name": "x",
+    }
+    out = tmp_path / "e.npy"
+    code = main(
+        [
+            "embed",
+            "test-vectors",
+            "-m",
+            "test-linear",
+            "--out",
+            str(out),
+            "--device",
+            "cpu",
+            "--data-option",
+            "tag=7",
+        ]
+    )
+    assert code == 0
+    assert json.loads(out.with_suffix(".json").read_text())["request"]["options"] == {
+        "dataset": {"tag": 7}
+    }
+    code = main(
+        [
+            "embed",
+            "test-vectors",
+            "-m",
+            "test-linear",
+            "--out",
+            str(out),
+            "--data-option",
+            "max_samples=3",
+        ]
+    )
+    assert code == 2 and "--max-samples" in capsys.readouterr().err
+    code = main(
+        ["embed", "test-vectors", "-m", "test-linear", "--out", str(out), "--data-option", "oops"]
+    )
+    assert code == 2 and "KEY=VALUE" in capsys.readouterr().err
+
+
+def test_rerun_without_labels_removes_stale_labels(tmp_path):
+    out = tmp_path / "e.npy"
+    embed("test-linear", "test-vectors", out=out, device="cpu", progress=False)
+    labels = out.with_name("e.labels.npy")
+    assert labels.exists()
+    datasets.registry.register(
+        DatasetSpec("test-vectors-nolabels", "test", f"{__name__}:make_unlabelled", "vector")
+    )
+    res = embed("test-linear", "test-vectors-nolabels", out=out, device="cpu", progress=False)
+    assert res.labels_path is None and not labels.exists()
+
+
+def make_unlabelled(spec, argument, **kw):
+    data = make_vectors(spec, argument, **kw)
+    return LoadedDataset(data.items, "vector", None, {"name": "nolabels"})

@@ -88,9 +88,33 @@ def _slug(text: str) -> str:
     return re.sub(r"[^A-Za-z0-9._-]+", "_", text).strip("_")[:80] or "x"
 
 
-def default_output_path(model: str, dataset: str, split: str, layer: str | None) -> Path:
-    """``embeddings/<model>[-<layer>]-<dataset>-<split>.npy``."""
+def default_output_path(
+    model: str, dataset: str, split: str, layer: str | None, request: dict | None = None
+) -> Path:
+    """``embeddings/<model>[-<layer>]-<dataset>-<split>[-<hash>].npy``.
+
+    The 8-character hash of the request is added whenever any setting beyond
+    model, dataset, split and layer differs from its default, so that, e.g.,
+    image and text embeddings of one dataset never share a file.
+    """
+    import hashlib
+    import json
+
     parts = [_slug(model)] + ([_slug(layer)] if layer else []) + [_slug(dataset), _slug(split)]
+    defaults = {
+        "weights": "default",
+        "modality": None,
+        "checkpoint": None,
+        "root": None,
+        "max_samples": None,
+        "seed": 0,
+        "precision": "fp32",
+        "options": {},
+    }
+    extra = {k: v for k, v in (request or {}).items() if k in defaults and v != defaults[k]}
+    if extra:
+        digest = hashlib.sha256(json.dumps(extra, sort_keys=True, default=str).encode())
+        parts.append(digest.hexdigest()[:8])
     return Path("embeddings") / ("-".join(parts) + ".npy")
 
 
@@ -160,6 +184,8 @@ def embed(
     seed: int = 0,
     force: bool = False,
     progress: bool = True,
+    dataset_options: dict | None = None,
+    encoder_options: dict | None = None,
 ) -> EmbedResult:
     """Extract embeddings of ``dataset`` with encoder ``model`` and write them with provenance.
 
@@ -184,6 +210,9 @@ def embed(
         Recompute even if a matching output exists.
     progress : bool
         Show a rich progress bar.
+    dataset_options, encoder_options : dict, optional
+        Family-specific options (e.g. ``{"n": 2000}`` for ``synthetic:gmm``,
+        ``{"label_column": "y"}`` for ``csv:``), recorded in the sidecar.
 
     Returns
     -------
@@ -199,10 +228,18 @@ def embed(
         raise UnknownNameError("precision", precision, PRECISIONS)
     if batch_size < 1 or num_workers < 0:
         raise UsageError("batch size must be >= 1 and workers >= 0")
-    target = Path(out) if out is not None else default_output_path(model, dataset, split, layer)
-    if target.suffix != ".npy":
-        raise UsageError(f"--out must end in .npy, got {target}")
-    sidecar = sidecar_path(target)
+    for kind, options, reserved in (
+        (
+            "dataset",
+            dataset_options,
+            ("root", "split", "download", "max_samples", "seed", "modality"),
+        ),
+        ("encoder", encoder_options, ("weights", "layer", "modality", "checkpoint", "runs_dir")),
+    ):
+        clash = sorted(set(options or {}) & set(reserved))
+        if clash:
+            flags = ", ".join("--" + c.replace("_", "-") for c in clash)
+            raise UsageError(f"{kind} option(s) {', '.join(clash)} have their own flags: {flags}")
     request = _request(
         model=model,
         dataset=dataset,
@@ -215,9 +252,22 @@ def embed(
         max_samples=max_samples,
         seed=seed,
         precision=precision,
+        options={
+            k: v for k, v in (("dataset", dataset_options), ("encoder", encoder_options)) if v
+        },
     )
-    # "latest run" encoders change when a new run lands: reuse only pinned checkpoints
-    reusable = checkpoint is not None or model not in ("resnet18-simclr", "resnet18-supervised")
+    target = (
+        Path(out) if out is not None else default_output_path(model, dataset, split, layer, request)
+    )
+    if target.suffix != ".npy":
+        raise UsageError(f"--out must end in .npy, got {target}")
+    sidecar = sidecar_path(target)
+    # "latest run" encoders change when a new run lands: reuse only pinned weights
+    reusable = (
+        checkpoint is not None
+        or weights != "default"
+        or model not in ("resnet18-simclr", "resnet18-supervised")
+    )
     if not force and reusable and target.exists():
         previous = _read_sidecar(sidecar)
         if previous is not None and previous.get("request") == request:
@@ -233,14 +283,16 @@ def embed(
         max_samples=max_samples,
         seed=seed,
         modality=modality,
+        **(dataset_options or {}),
     )
     encoder = create_encoder(
         model,
         weights=weights,
         layer=layer,
-        modality=modality or _default_modality(data.modality),
+        modality=modality or data.modality,
         checkpoint=checkpoint,
         runs_dir=runs_dir,
+        **(encoder_options or {}),
     )
     if encoder.modality != data.modality:
         raise UsageError(
@@ -264,27 +316,41 @@ def embed(
     target.parent.mkdir(parents=True, exist_ok=True)
     tmp = target.with_name(f".{target.name}.{os.getpid()}.tmp.npy")
     start = time.perf_counter()
+    labels_path = target.with_name(target.stem + ".labels.npy")
     try:
         rows = np.lib.format.open_memmap(tmp, mode="w+", dtype=np.float32, shape=(n, d))
         _run_batches(torch, encoder, loader, rows, dev, precision, n, progress, model, dataset)
         rows.flush()
         del rows
         seconds = time.perf_counter() - start
+        # stale companions must never be paired with the new rows, even if we die next
+        for stale in (sidecar, labels_path):
+            with contextlib.suppress(FileNotFoundError):
+                stale.unlink()
         os.replace(tmp, target)
-    except BaseException:
+    except BaseException as err:
         with contextlib.suppress(OSError):
             tmp.unlink()
+        if type(err).__name__ == "OutOfMemoryError":
+            from .errors import ResourceUnavailableError
+
+            raise ResourceUnavailableError(
+                f"out of device memory at batch size {batch_size}: lower --batch-size"
+            ) from err
         raise
-    labels_path = None
-    if data.labels is not None:
+    if data.labels is None:
+        labels_path = None
+    else:
         import io as _io
 
-        labels_path = target.with_name(target.stem + ".labels.npy")
         buf = _io.BytesIO()
         np.save(buf, np.asarray(data.labels), allow_pickle=False)
         atomic_write_bytes(labels_path, buf.getvalue())
+    described = encoder.describe()
+    if "dataset" in described:  # e.g. a checkpoint's training set
+        described["trained_on"] = described.pop("dataset")
     provenance = {
-        **encoder.describe(),
+        **described,
         "dataset": dataset,
         "dataset_info": data.info,
         "split": split,
@@ -309,10 +375,6 @@ def embed(
     return EmbedResult(target, sidecar, labels_path, provenance, False)
 
 
-def _default_modality(dataset_modality: str) -> str | None:
-    return dataset_modality if dataset_modality in ("image", "text") else None
-
-
 def _run_batches(torch, encoder, loader, rows, device, precision, n, progress, model, dataset):
     from rich.progress import (
         BarColumn,
@@ -325,7 +387,7 @@ def _run_batches(torch, encoder, loader, rows, device, precision, n, progress, m
 
     dtype = {"fp16": torch.float16, "bf16": torch.bfloat16}.get(precision)
     autocast = (
-        torch.autocast(device_type=device if device != "mps" else "cpu", dtype=dtype)
+        torch.autocast(device_type=device, dtype=dtype)
         if dtype is not None
         else contextlib.nullcontext()
     )

@@ -17,11 +17,33 @@ Out = Annotated[
 Split = Annotated[str, typer.Option(help="Dataset split: test or train.")]
 Layer = Annotated[
     str | None,
-    typer.Option(help="penultimate (default), head, or a module name.", show_default=False),
+    typer.Option(
+        help="Layer to embed: the family default (penultimate pooled features), head "
+        "(trainer checkpoints), logits, normalized (st:), or any module name.",
+        show_default=False,
+    ),
 ]
 Weights = Annotated[str, typer.Option(help="default (pretrained), none (random), or a PATH.")]
 Modality = Annotated[
-    str | None, typer.Option(help="image or text, for two-tower models.", show_default=False)
+    str | None,
+    typer.Option(
+        help="image, text or vector (default: the dataset's items; text for CLIP's text tower).",
+        show_default=False,
+    ),
+]
+DataOption = Annotated[
+    list[str] | None,
+    typer.Option(
+        "--data-option",
+        help="Dataset option KEY=VALUE (repeatable), e.g. n=2000.",
+        show_default=False,
+    ),
+]
+ModelOption = Annotated[
+    list[str] | None,
+    typer.Option(
+        "--model-option", help="Encoder option KEY=VALUE (repeatable).", show_default=False
+    ),
 ]
 Checkpoint = Annotated[
     str | None, typer.Option(help="Trainer checkpoint file.", show_default=False)
@@ -57,6 +79,8 @@ def embed(
     max_samples: MaxSamples = None,
     seed: Seed = 0,
     force: Force = False,
+    data_option: DataOption = None,
+    model_option: ModelOption = None,
 ) -> None:
     """Extract embeddings of DATASET with an encoder: writes EMB.npy + EMB.json (provenance)."""
     from rich.console import Console
@@ -81,8 +105,37 @@ def embed(
         max_samples=max_samples,
         seed=seed,
         force=force,
+        dataset_options=parse_options(data_option),
+        encoder_options=parse_options(model_option),
     )
     _summary(Console(stderr=True), result)
+
+
+def parse_options(pairs: list[str] | None) -> dict:
+    """Parse ``KEY=VALUE`` strings; values become int, float, bool or None when they look so."""
+    from ..errors import UsageError
+
+    out: dict = {}
+    for pair in pairs or []:
+        key, sep, value = pair.partition("=")
+        if not sep or not key.strip():
+            raise UsageError(f"expected KEY=VALUE, got {pair!r}")
+        out[key.strip()] = _literal(value.strip())
+    return out
+
+
+def _literal(text: str):
+    lowered = text.lower()
+    if lowered in ("true", "false"):
+        return lowered == "true"
+    if lowered in ("none", "null"):
+        return None
+    for kind in (int, float):
+        try:
+            return kind(text)
+        except ValueError:
+            pass
+    return text
 
 
 def _summary(console, result) -> None:
@@ -113,6 +166,8 @@ def run(
     max_samples: MaxSamples = None,
     seed: Seed = 0,
     force: Force = False,
+    data_option: DataOption = None,
+    model_option: ModelOption = None,
     view: Annotated[str, typer.Option(help="Views: raw, normalized, whitened, or all.")] = "raw",
     tests: Annotated[str, typer.Option(help="Tests to run (comma-separated) or all.")] = "all",
     alpha: Annotated[float, typer.Option(help="Level of every test.")] = 0.05,
@@ -151,6 +206,8 @@ def run(
         max_samples=max_samples,
         seed=seed,
         force=force,
+        dataset_options=parse_options(data_option),
+        encoder_options=parse_options(model_option),
     )
     _summary(Console(stderr=True), result)
     emit_report(model_report, report, report_out)

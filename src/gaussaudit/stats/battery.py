@@ -212,6 +212,10 @@ class AuditResult:
         Rows before any subsample.
     notes : tuple of str
         Subsampling and other global notes.
+    matrix : ndarray or None
+        The validated float64 ``(n, d)`` matrix that was audited (after any
+        ``max_samples`` subsample), not a copy; renderers rebuild views from it
+        for plots. None when the result was built without it.
     """
 
     config: AuditConfig
@@ -219,6 +223,7 @@ class AuditResult:
     check: MatrixCheck
     n_input: int
     notes: tuple[str, ...] = field(default_factory=tuple)
+    matrix: np.ndarray | None = field(default=None, repr=False)
 
     @property
     def gaussian(self) -> bool | None:
@@ -507,4 +512,6 @@ def audit(data: object, config: AuditConfig | None = None, **overrides: object) 
     views = {}
     for name in cfg.views:
         views[name] = _audit_view(x, name, cfg)
-    return AuditResult(config=cfg, views=views, check=check, n_input=n_input, notes=tuple(notes))
+    return AuditResult(
+        config=cfg, views=views, check=check, n_input=n_input, notes=tuple(notes), matrix=x
+    )

@@ -135,25 +135,39 @@ def _ad_block(block: np.ndarray) -> np.ndarray:
     over the sorted standardised values ``w_j``, with one normal-tail evaluation
     ``t = Phi(-|w|)`` per element: the smaller tail is ``log t`` and the larger
     ``log1p(-t)``, both accurate. Where ``t`` underflows, ``log_ndtr`` is used.
+    Columns are transposed to contiguous rows first, so sorting and the
+    reductions stream through memory.
     """
-    n = block.shape[0]
-    w = np.sort(block, axis=0)
-    w -= w.mean(axis=0)
-    w /= np.sqrt(np.sum(w * w, axis=0) / (n - 1))
-    t = special.ndtr(-np.abs(w))
-    with np.errstate(divide="ignore"):
-        log_small = np.log(t)
-    tiny = t == 0.0
-    if tiny.any():
-        log_small[tiny] = special.log_ndtr(-np.abs(w[tiny]))
-    log_large = np.log1p(-t)
+    w = np.array(block.T, dtype=np.float64, order="C")  # (columns, n), one copy
+    n = w.shape[1]
+    w.sort(axis=1)
+    w -= w.mean(axis=1, keepdims=True)
+    w /= np.sqrt(np.einsum("ij,ij->i", w, w) / (n - 1))[:, None]
     negative = w < 0.0
+    t = special.ndtr(-np.abs(w, out=w), out=w)  # w is no longer needed
+    log_large = np.log1p(-t)
+    with np.errstate(divide="ignore"):
+        log_small = np.log(t, out=t)
+    tiny = np.isneginf(log_small)
+    if tiny.any():  # |w| > ~38: recompute the tail from the statistic's definition
+        log_small[tiny] = special.log_ndtr(-np.abs(_standardised(block.T[tiny.any(axis=1)])))[
+            tiny[tiny.any(axis=1)]
+        ]
+    j = np.arange(1, n + 1, dtype=np.float64)
+    up = 2.0 * j - 1.0
+    down = 2.0 * n + 1.0 - 2.0 * j
+    # log Phi = small tail where w < 0, large tail elsewhere; log(1 - Phi) the other
     log_cdf = np.where(negative, log_small, log_large)
     log_sf = np.where(negative, log_large, log_small)
-    j = np.arange(1, n + 1, dtype=float)[:, None]
-    total = (2.0 * j - 1.0) * log_cdf
-    total += (2.0 * n + 1.0 - 2.0 * j) * log_sf
-    return -n - total.sum(axis=0) / n
+    total = log_cdf @ up + log_sf @ down
+    return -n - total / n
+
+
+def _standardised(rows: np.ndarray) -> np.ndarray:
+    """Sorted, standardised rows (ddof=1), as in :func:`_ad_block`."""
+    w = np.sort(np.asarray(rows, dtype=np.float64), axis=1)
+    w -= w.mean(axis=1, keepdims=True)
+    return w / np.sqrt(np.sum(w * w, axis=1) / (w.shape[1] - 1))[:, None]
 
 
 def _map_column_blocks(func, y: np.ndarray, *, stack: bool = False) -> np.ndarray:
