@@ -306,4 +306,10 @@ def build_report(result: AuditResult, embeddings: object | None = None) -> dict:
         "verdict": {"gaussian": result.gaussian},
         "notes": list(result.notes),
     }
+    matrix = getattr(result, "matrix", None)
+    if matrix is not None:  # additive key: compact data behind the HTML plots
+        from .plot_data import view_plot_data
+
+        for name, v in result.views.items():
+            report["views"][name]["plot_data"] = view_plot_data(matrix, v, cfg)
     return clean(report)
