@@ -6,7 +6,7 @@ from gaussaudit.errors import InvalidEmbeddingsError, UnknownNameError, UsageErr
 from gaussaudit.stats import CoordinateTestResult, Skipped
 from gaussaudit.stats.battery import parse_tests, parse_views
 
-FAST = {"projections": 16, "subspaces": 4, "multivariate_max_rows": 500}
+FAST = {"projections": 16, "subspaces": 4, "subspace_dim": 3, "multivariate_max_rows": 500}
 
 
 def test_gaussian_passes_both_verdicts(rng):

@@ -8,7 +8,16 @@ import pytest
 
 from gaussaudit.cli import main
 
-FAST = ["--projections", "8", "--subspaces", "2", "--multivariate-max-rows", "300"]
+FAST = [
+    "--projections",
+    "8",
+    "--subspaces",
+    "2",
+    "--subspace-dim",
+    "3",
+    "--multivariate-max-rows",
+    "300",
+]
 
 
 @pytest.fixture

@@ -8,7 +8,7 @@ from gaussaudit import audit, build_report
 from gaussaudit.io import from_array
 from gaussaudit.report.json import render_json
 
-FAST = {"projections": 16, "subspaces": 4, "multivariate_max_rows": 500}
+FAST = {"projections": 16, "subspaces": 4, "subspace_dim": 3, "multivariate_max_rows": 500}
 
 # DESIGN.md §3: the stable key paths of the JSON contract.
 TOP = [

@@ -38,6 +38,7 @@ __all__ = [
     "GateConfigError",
     "GateOutcome",
     "GateResult",
+    "check_array",
     "check_file",
     "evaluate_gates",
     "find_config_file",
@@ -133,8 +134,8 @@ class GateConfig:
     seed: int = 0
     max_samples: int | None = None
     projections: int = 128
-    subspaces: int = 32
-    subspace_dim: int = 3
+    subspaces: int = 16
+    subspace_dim: int = 8
     tests: tuple[str, ...] = field(default_factory=_all_tests)
     multivariate_max_rows: int = 2500
     full_multivariate: str = "auto"
@@ -183,7 +184,7 @@ class GateConfig:
             raise GateConfigError(str(err)) from None
 
     def _check_tests_present(self) -> None:
-        """A gate on a test that is not run can never pass: refuse it up front."""
+        """Refuse a gate on a test that is not run (it could never pass)."""
         needs: list[tuple[str, tuple[str, ...]]] = []
         if self.require_verdict == "paper":
             needs.append(("require_verdict = 'paper'", ("anderson_darling", "dagostino_pearson")))
@@ -213,7 +214,7 @@ class GateConfig:
                 )
 
     def audit_config(self):
-        """The :class:`~gaussaudit.stats.battery.AuditConfig` these gates audit with."""
+        """Return the :class:`~gaussaudit.stats.battery.AuditConfig` these gates audit with."""
         from .stats.battery import AuditConfig
 
         return AuditConfig(
@@ -232,10 +233,8 @@ class GateConfig:
         )
 
     def to_dict(self) -> dict:
-        """The settings as TOML/JSON-compatible values (tuples become lists)."""
-        return {
-            k: list(v) if isinstance(v, tuple) else v for k, v in asdict(self).items()
-        }
+        """Return the settings as TOML/JSON-compatible values (tuples become lists)."""
+        return {k: list(v) if isinstance(v, tuple) else v for k, v in asdict(self).items()}
 
 
 def _check_choice(name: str, value: Any, choices: tuple[str, ...]) -> None:
@@ -243,9 +242,7 @@ def _check_choice(name: str, value: Any, choices: tuple[str, ...]) -> None:
         return
     close = difflib.get_close_matches(str(value), choices, n=2, cutoff=0.5)
     hint = f" Did you mean {', '.join(repr(c) for c in close)}?" if close else ""
-    raise GateConfigError(
-        f"{name} must be one of {', '.join(choices)}; got {value!r}.{hint}"
-    )
+    raise GateConfigError(f"{name} must be one of {', '.join(choices)}; got {value!r}.{hint}")
 
 
 # Expected TOML types per key: "float" accepts int and float (not bool),
@@ -385,12 +382,12 @@ def _read_toml(path: Path) -> dict:
 
 
 def find_config_file(search_dir: str | os.PathLike | None = None) -> Path | None:
-    """The config file discovery would use in ``search_dir`` (default: the cwd).
+    """Return the config file discovery would use in ``search_dir`` (default: the cwd).
 
     ``gaussaudit.toml`` if it exists, else ``pyproject.toml`` if it has a
     ``[tool.gaussaudit]`` table, else None (defaults).
     """
-    folder = Path(search_dir) if search_dir is not None else Path.cwd()
+    folder = Path(search_dir) if search_dir is not None else Path()
     own = folder / CONFIG_FILE
     if own.is_file():
         return own
@@ -514,7 +511,7 @@ class GateResult:
         return [o for o in self.outcomes if not o.passed]
 
     def to_dict(self) -> dict:
-        """The additive ``gates`` key of the JSON report."""
+        """Return the additive ``gates`` key of the JSON report."""
         from .report.model import clean
 
         return clean(
@@ -698,7 +695,9 @@ def evaluate_gates(report: Mapping[str, Any], config: GateConfig) -> GateResult:
                 if not flag and reasons:
                     text += f" ({'; '.join(reasons)})"
                 outcomes.append(
-                    GateOutcome("require_verdict", view_name, bool(flag), True, bool(flag), text, "==")
+                    GateOutcome(
+                        "require_verdict", view_name, bool(flag), True, bool(flag), text, "=="
+                    )
                 )
         bounds = (
             ("min_ad_pass_fraction", ("coordinates", "anderson_darling", "pass_fraction"), ">=",
@@ -761,3 +760,34 @@ def check_file(
     result = evaluate_gates(report, config)
     report["gates"] = result.to_dict()
     return report, result
+
+
+def check_array(data: Any, gate_config: GateConfig | None = None) -> tuple[dict, GateResult]:
+    """Audit an in-memory matrix with the gates' settings and evaluate the gates.
+
+    Parameters
+    ----------
+    data : array_like, torch tensor or EmbeddingSet
+        ``(n, d)`` embeddings. A torch tensor is detached and copied to the CPU.
+    gate_config : GateConfig, optional
+
+    Returns
+    -------
+    report : dict
+        The report model with the additive key ``"gates"``.
+    result : GateResult
+    """
+    from .report.model import build_report
+    from .stats.battery import audit
+
+    config = gate_config or GateConfig()
+    embeddings = None
+    if hasattr(data, "detach") and hasattr(data, "cpu"):  # a torch tensor, without importing torch
+        data = data.detach().cpu().float().numpy()
+    elif hasattr(data, "matrix"):
+        embeddings = data
+    result = audit(data, config.audit_config())
+    report = build_report(result, embeddings)
+    gates = evaluate_gates(report, config)
+    report["gates"] = gates.to_dict()
+    return report, gates

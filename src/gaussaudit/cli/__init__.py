@@ -11,10 +11,14 @@ import sys
 import typer
 
 from ._errors import EXIT_USAGE, exit_code_for, fail
+from .check_cmd import check
+from .compare_cmd import compare
 from .demo_cmd import demo
 from .embed_cmd import embed, run
 from .list_cmd import list_names
+from .reproduce_cmd import reproduce_app
 from .test_cmd import test
+from .train_cmd import train_app
 
 __all__ = ["app", "main"]
 
@@ -28,10 +32,14 @@ app = typer.Typer(
     context_settings={"help_option_names": ["-h", "--help"]},
 )
 app.command("test")(test)
+app.command("check")(check)
+app.command("compare")(compare)
 app.command("embed")(embed)
 app.command("run")(run)
 app.command("list")(list_names)
 app.command("demo")(demo)
+app.add_typer(train_app, name="train")
+app.add_typer(reproduce_app, name="reproduce")
 
 
 def _version_callback(value: bool) -> None:

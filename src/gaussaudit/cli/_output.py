@@ -10,7 +10,7 @@ from ..errors import UnknownNameError
 
 __all__ = ["REPORT_FORMATS", "emit_report"]
 
-REPORT_FORMATS = ("terminal", "json")
+REPORT_FORMATS = ("terminal", "json", "html", "markdown")
 
 
 def emit_report(report: dict, fmt: str, out: Path | None) -> None:
@@ -20,17 +20,28 @@ def emit_report(report: dict, fmt: str, out: Path | None) -> None:
     ----------
     report : dict
         The report model.
-    fmt : {"terminal", "json"}
+    fmt : {"terminal", "json", "html", "markdown"}
+        ``html`` is one self-contained page (inline styles and SVG plots);
+        ``markdown`` a compact summary for PR comments and CI step summaries.
     out : Path or None
         Destination file; written atomically, so an interrupted run leaves no
-        partial file.
+        partial file. Without it the report goes to standard output.
     """
     if fmt not in REPORT_FORMATS:
         raise UnknownNameError("report format", fmt, REPORT_FORMATS)
-    if fmt == "json":
-        from ..report.json import render_json
+    if fmt in ("json", "html", "markdown"):
+        if fmt == "json":
+            from ..report.json import render_json
 
-        text = render_json(report)
+            text = render_json(report)
+        elif fmt == "html":
+            from ..report.html import render_html
+
+            text = render_html(report)
+        else:
+            from ..report.markdown import render_markdown
+
+            text = render_markdown(report)
         if out is None:
             sys.stdout.write(text)
             return

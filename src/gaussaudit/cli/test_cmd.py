@@ -39,8 +39,8 @@ def test(
     ] = 128,
     subspaces: Annotated[
         int, typer.Option(help="Random k-dim subspaces for Mardia/Henze-Zirkler (0: none).")
-    ] = 32,
-    subspace_dim: Annotated[int, typer.Option(help="Dimension k of each subspace.")] = 3,
+    ] = 16,
+    subspace_dim: Annotated[int, typer.Option(help="Dimension k of each subspace.")] = 8,
     multivariate_max_rows: Annotated[
         int, typer.Option(help="Seeded row subsample for the O(n^2) multivariate tests.")
     ] = 2500,
@@ -54,7 +54,13 @@ def test(
     verdict: Annotated[
         str, typer.Option(help="Headline verdict: paper (mean AD/DP rule) or calibrated.")
     ] = "paper",
-    report: Annotated[str, typer.Option(help="Output format: terminal or json.")] = "terminal",
+    report: Annotated[
+        str,
+        typer.Option(
+            help="Output format: terminal, json, html (one self-contained page with plots) "
+            "or markdown (a compact summary for PR comments and CI)."
+        ),
+    ] = "terminal",
     out: Annotated[
         Path | None, typer.Option(help="Write the report here (atomically).", show_default=False)
     ] = None,

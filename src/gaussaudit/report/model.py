@@ -250,7 +250,9 @@ def _versions() -> dict:
     }
 
 
-def build_report(result: AuditResult, embeddings: object | None = None) -> dict:
+def build_report(
+    result: AuditResult, embeddings: object | None = None, *, plot_data: bool = True
+) -> dict:
     """Build the report model (a JSON-compatible dict) of an audit.
 
     Parameters
@@ -259,6 +261,9 @@ def build_report(result: AuditResult, embeddings: object | None = None) -> dict:
         What :func:`gaussaudit.audit` returned.
     embeddings : EmbeddingSet, optional
         The loaded input, for the ``input`` section (source, dtype, provenance).
+    plot_data : bool
+        Add ``views.<view>.plot_data`` (the compact data behind the HTML plots,
+        :mod:`gaussaudit.report.plot_data`) when ``result.matrix`` is kept.
 
     Returns
     -------
@@ -307,7 +312,7 @@ def build_report(result: AuditResult, embeddings: object | None = None) -> dict:
         "notes": list(result.notes),
     }
     matrix = getattr(result, "matrix", None)
-    if matrix is not None:  # additive key: compact data behind the HTML plots
+    if plot_data and matrix is not None:  # additive key: compact data behind the plots
         from .plot_data import view_plot_data
 
         for name, v in result.views.items():

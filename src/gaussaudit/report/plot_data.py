@@ -72,17 +72,18 @@ def _r(values: Any, sig: int = _SIG) -> Any:
 
 def _histogram(values: np.ndarray, bins: int = _BINS) -> dict:
     lo, hi = float(np.min(values)), float(np.max(values))
-    if hi <= lo:
-        hi = lo + (abs(lo) or 1.0) * 1e-6
+    if hi - lo <= 1e-9 * max(abs(lo), abs(hi)) or hi <= lo:  # (nearly) one value
+        half = max(abs(lo), abs(hi), 1.0) * 1e-3
+        lo, hi = lo - half, hi + half
     counts, edges = np.histogram(values, bins=bins, range=(lo, hi))
-    return {"edges": _r(edges, 7), "counts": counts.tolist()}
+    return {"edges": edges.tolist(), "counts": counts.tolist()}
 
 
 @lru_cache(maxsize=8)
 def _ad_null_quantiles(n: int, replicates: int, seed: int) -> tuple[tuple[float, ...], float]:
     g = np.random.default_rng(seed).standard_normal((n, replicates))
     a2 = anderson_darling(g).statistics
-    return tuple(np.quantile(a2, _NULL_PROBS).tolist()), a2
+    return tuple(np.quantile(a2, _NULL_PROBS).tolist()), np.sort(a2)
 
 
 def ad_null(n: int, *, seed: int, threshold: float, replicates: int = AD_NULL_REPLICATES) -> dict:
@@ -122,7 +123,7 @@ def ad_null(n: int, *, seed: int, threshold: float, replicates: int = AD_NULL_RE
 
 
 def normal_qq(column: np.ndarray, points: int = QQ_POINTS) -> dict:
-    """Normal Q–Q points of one column, standardised, at ``points`` quantiles.
+    """Compute normal Q–Q points of one column, standardised, at ``points`` quantiles.
 
     The theoretical quantiles are evenly spaced between the normal quantiles of
     the plotting positions ``0.5/n`` and ``1 - 0.5/n`` (so the tails, where
@@ -204,11 +205,31 @@ def norm_histogram(norms: np.ndarray, d: int, cv_matched: float | None = None) -
         "n": int(norms.size),
         "d": int(d),
         "mean": _r(mean),
-        "std": _r(norms.std()),
+        "std": _r(mean * (norms / mean).std()),
         "chi_scale": _r(scale),
         "cv_matched_gaussian": None if ref["matched_normal"] is None else _r(cv_matched),
         "reference": ref,
     }
+
+
+def _mahalanobis_cholesky(x: np.ndarray) -> np.ndarray | None:
+    """Squared Mahalanobis distances by a Cholesky factor; None if S is near singular."""
+    from scipy import linalg
+
+    c = x - x.mean(axis=0)
+    scale = np.sqrt(np.mean(c * c, axis=0))
+    if np.any(scale <= 0):
+        return None
+    c = c / scale  # a correlation-scaled covariance: same distances, better conditioned
+    s = c.T @ c / (x.shape[0] - 1)
+    try:
+        factor = linalg.cholesky(s, lower=True, check_finite=False)
+    except linalg.LinAlgError:
+        return None
+    if np.min(np.diag(factor)) ** 2 < 1e-10:
+        return None
+    w = linalg.solve_triangular(factor, c.T, lower=True, check_finite=False)
+    return np.einsum("ij,ij->j", w, w)
 
 
 def mahalanobis_qq(
@@ -234,16 +255,20 @@ def mahalanobis_qq(
     else:
         sub = m
     r = sub.shape[0]
-    z, rank, _ = pca_whiten(sub)
-    p = int(min(rank, r // 2))
-    if p < 1 or r - p - 1 <= 0:
-        return {"skipped": f"covariance rank {rank} too small for {r} rows"}
-    if p < d:
-        notes.append(
-            f"on the leading {p} principal directions (covariance rank {rank}, d = {d}, "
-            f"{r} rows)"
-        )
-    d2 = np.einsum("ij,ij->i", z[:, :p], z[:, :p])
+    d2 = _mahalanobis_cholesky(sub) if d <= r // 2 else None
+    if d2 is not None:
+        p = d
+    else:  # singular covariance or d large next to the rows: principal directions
+        z, rank, _ = pca_whiten(sub)
+        p = int(min(rank, r // 2))
+        if p < 1 or r - p - 1 <= 0:
+            return {"skipped": f"covariance rank {rank} too small for {r} rows"}
+        if p < d:
+            notes.append(
+                f"on the leading {p} principal directions (covariance rank {rank}, d = {d}, "
+                f"{r} rows)"
+            )
+        d2 = np.einsum("ij,ij->i", z[:, :p], z[:, :p])
     k = min(points, r)
     probs = np.linspace(0.5 / r, 1.0 - 0.5 / r, k)
     sample = np.quantile(d2, probs, method="hazen")
@@ -280,15 +305,17 @@ def cosine_pairs(m: np.ndarray, *, seed: int, pairs: int = COSINE_PAIRS) -> dict
     rng = np.random.default_rng(seed)
     idx = rng.integers(0, n, size=(pairs, 2))
     idx = idx[idx[:, 0] != idx[:, 1]]
-    norms = np.linalg.norm(m, axis=1)
-    ok = (norms[idx[:, 0]] > 0) & (norms[idx[:, 1]] > 0)
-    idx = idx[ok]
-    if idx.shape[0] < 2:
+    step = max(1, 2**20 // max(d, 1))  # gather about 8 MB of rows at a time
+    dots, sq_a, sq_b = np.empty(idx.shape[0]), np.empty(idx.shape[0]), np.empty(idx.shape[0])
+    for i in range(0, idx.shape[0], step):
+        a, b = m[idx[i : i + step, 0]], m[idx[i : i + step, 1]]
+        dots[i : i + step] = np.einsum("ij,ij->i", a, b)
+        sq_a[i : i + step] = np.einsum("ij,ij->i", a, a)
+        sq_b[i : i + step] = np.einsum("ij,ij->i", b, b)
+    ok = (sq_a > 0) & (sq_b > 0)
+    if np.count_nonzero(ok) < 2:
         return {"negative": {"skipped": "fewer than 2 usable row pairs"}, "positive": None}
-    cos = np.einsum("ij,ij->i", m[idx[:, 0]], m[idx[:, 1]]) / (
-        norms[idx[:, 0]] * norms[idx[:, 1]]
-    )
-    cos = np.clip(cos, -1.0, 1.0)
+    cos = np.clip(dots[ok] / np.sqrt(sq_a[ok] * sq_b[ok]), -1.0, 1.0)
     hist = _histogram(cos)
     negative = {
         **hist,
@@ -319,6 +346,18 @@ def cosine_pairs(m: np.ndarray, *, seed: int, pairs: int = COSINE_PAIRS) -> dict
     }
 
 
+def _tame(m: np.ndarray) -> np.ndarray:
+    """Rescale by an exact power of two when values are huge or tiny (no overflow in squares).
+
+    Q–Q points are standardised and cosines and Mahalanobis distances are scale
+    free, so this changes none of them.
+    """
+    big = float(np.max(np.abs(m))) if m.size else 0.0
+    if big == 0.0 or 2.0**-300 < big < 2.0**300:
+        return m
+    return np.ldexp(m, -int(np.frexp(big)[1]))
+
+
 def view_plot_data(x: np.ndarray, view: ViewAudit, config: AuditConfig) -> dict:
     """All plot data of one audited view.
 
@@ -337,7 +376,7 @@ def view_plot_data(x: np.ndarray, view: ViewAudit, config: AuditConfig) -> dict:
         ``anderson_darling_null``, ``qq``, ``norms``, ``mahalanobis`` and
         ``cosine``; an entry that cannot be drawn is ``{"skipped": reason}``.
     """
-    m = make_view(x, view.view).matrix
+    m = _tame(make_view(x, view.view).matrix)
     seed = config.seed
     out: dict[str, Any] = {}
     ad = view.coordinates.get("anderson_darling")

@@ -125,8 +125,8 @@ class AuditConfig:
     tests: tuple[str, ...] = TESTS
     max_samples: int | None = None
     projections: int = 128
-    subspace_dim: int = 3
-    subspaces: int = 32
+    subspace_dim: int = 8
+    subspaces: int = 16
     multivariate_max_rows: int = 2500
     full_multivariate: str = "auto"
     full_max_dim: int = 10
@@ -418,6 +418,34 @@ def _verdict(view: ViewAudit, config: AuditConfig) -> Verdict:
     return Verdict(headline, paper, calibrated_flag, tuple(reasons))
 
 
+def _subspaces(m: np.ndarray, config: AuditConfig, notes: list[str]) -> SubspaceResult | Skipped:
+    if m.shape[1] <= config.subspace_dim:
+        return Skipped(
+            "subspaces",
+            f"d = {m.shape[1]} <= k = {config.subspace_dim}: every k-dim subspace is the "
+            "full view (see the full-view tests)",
+        )
+    sub, sub_note = _subsample(m, config.multivariate_max_rows, config.seed)
+    which = tuple(
+        "hz" if t == "henze_zirkler" else t
+        for t in ("mardia", "henze_zirkler")
+        if t in config.tests
+    )
+    try:
+        result = subspace_tests(
+            sub,
+            k=config.subspace_dim,
+            n_subspaces=config.subspaces,
+            seed=config.seed,
+            which=which,
+        )
+    except NotApplicableError as err:
+        return Skipped("subspaces", str(err))
+    if sub_note:
+        notes.append(f"subspace tests on {sub_note}")
+    return result
+
+
 def _audit_view(x: np.ndarray, name: str, config: AuditConfig) -> ViewAudit:
     view = make_view(x, name)
     m = view.matrix
@@ -432,23 +460,7 @@ def _audit_view(x: np.ndarray, name: str, config: AuditConfig) -> ViewAudit:
         notes.append(f"full-view multivariate tests on {note}")
     subspaces: SubspaceResult | Skipped | None = None
     if config.subspaces and {"mardia", "henze_zirkler"} & set(config.tests):
-        sub, sub_note = _subsample(m, config.multivariate_max_rows, config.seed)
-        try:
-            subspaces = subspace_tests(
-                sub,
-                k=config.subspace_dim,
-                n_subspaces=config.subspaces,
-                seed=config.seed,
-                which=tuple(
-                    "hz" if t == "henze_zirkler" else t
-                    for t in ("mardia", "henze_zirkler")
-                    if t in config.tests
-                ),
-            )
-            if sub_note:
-                notes.append(f"subspace tests on {sub_note}")
-        except NotApplicableError as err:
-            subspaces = Skipped("subspaces", str(err))
+        subspaces = _subspaces(m, config, notes)
     projections: ProjectionResult | Skipped | None = None
     if "projections" in config.tests and config.projections:
         from .projections import projection_tests

@@ -336,8 +336,8 @@ def henze_zirkler(x: np.ndarray, *, block_rows: int = _BLOCK_ROWS) -> HenzeZirkl
 def subspace_tests(
     x: np.ndarray,
     *,
-    k: int = 3,
-    n_subspaces: int = 32,
+    k: int = 8,
+    n_subspaces: int = 16,
     seed: int = 0,
     principal: bool = True,
     block_rows: int = _BLOCK_ROWS,

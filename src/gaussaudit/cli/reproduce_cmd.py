@@ -1,0 +1,217 @@
+"""``gaussaudit reproduce``: rerun the paper's tables and print them beside its numbers.
+
+Also defines :func:`synthetic`, the ``gaussaudit train synthetic`` command
+(registered on the trainer's sub-app), over
+:func:`gaussaudit.train.synthetic.train_synthetic`.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+__all__ = ["reproduce_app", "synthetic", "table1", "table2"]
+
+reproduce_app = typer.Typer(
+    name="reproduce",
+    help="Rerun the paper's tables (Table 1: synthetic + image pair; Table 2: pretrained).",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+    rich_markup_mode="rich",
+    context_settings={"help_option_names": ["-h", "--help"]},
+)
+
+Seed = Annotated[int, typer.Option(help="Seed of every run.")]
+Device = Annotated[str, typer.Option(help="auto, cpu, cuda or mps.")]
+Quiet = Annotated[bool, typer.Option("--quiet", "-q", help="No progress output on stderr.")]
+
+
+@reproduce_app.command("table1")
+def table1(
+    preset: Annotated[
+        str, typer.Option(help="quick (about 20 min on a 2-core CPU) or paper (full protocol).")
+    ] = "quick",
+    only: Annotated[
+        str | None,
+        typer.Option(
+            help="Columns, comma-separated: laplace, laplace_e0, gmm, gmm_e0, binary_e0, "
+            "binary_e50, binary_e100, supervised, contrastive, contrastive_head (default all).",
+            show_default=False,
+        ),
+    ] = None,
+    out: Annotated[
+        Path, typer.Option(help="Output directory (table1.json, table1.md, logs, runs).")
+    ] = Path("reproduce-table1"),
+    seed: Seed = 0,
+    root: Annotated[
+        str | None,
+        typer.Option(
+            help="Dataset root for the image pair (CIFAR-10 or Fashion-MNIST).", show_default=False
+        ),
+    ] = None,
+    device: Device = "auto",
+    quiet: Quiet = False,
+) -> None:
+    """Rerun Table 1 and print it beside the paper's numbers; writes DIR/table1.json."""
+    from ..reproduce import render_table1, reproduce_table1
+
+    result = reproduce_table1(
+        preset, only, out, seed=seed, root=root, device=device, progress=not quiet
+    )
+    render_table1(result)
+    typer.echo(f"wrote {out / 'table1.json'} and {out / 'table1.md'}", err=True)
+
+
+@reproduce_app.command("table2")
+def table2(
+    root: Annotated[
+        str | None,
+        typer.Option(help="MS-COCO root (val2017/, annotations/).", show_default=False),
+    ] = None,
+    out: Annotated[Path, typer.Option(help="Output directory.")] = Path("reproduce-table2"),
+    only: Annotated[
+        str | None,
+        typer.Option(help="Row keys, comma-separated (default all).", show_default=False),
+    ] = None,
+    imagenet_r_sketch: Annotated[
+        str | None,
+        typer.Option(help="Folder of ImageNet-R Sketch images only.", show_default=False),
+    ] = None,
+    imagenet_r_painting: Annotated[
+        str | None,
+        typer.Option(help="Folder of ImageNet-R Painting images only.", show_default=False),
+    ] = None,
+    device: Device = "auto",
+    batch_size: Annotated[int, typer.Option(help="Batch size.")] = 64,
+    max_samples: Annotated[
+        int | None, typer.Option(help="Embed only the first N items.", show_default=False)
+    ] = None,
+    quiet: Quiet = False,
+) -> None:
+    """Run Table 2's pretrained rows that can run here; say which were skipped and why."""
+    from ..reproduce import render_table2, reproduce_table2
+
+    result = reproduce_table2(
+        out,
+        root=root,
+        only=only,
+        imagenet_r_sketch=imagenet_r_sketch,
+        imagenet_r_painting=imagenet_r_painting,
+        device=device,
+        batch_size=batch_size,
+        max_samples=max_samples,
+        progress=not quiet,
+    )
+    render_table2(result)
+    typer.echo(f"wrote {out / 'table2.json'}", err=True)
+
+
+def synthetic(
+    kind: Annotated[str, typer.Argument(help="laplace, gmm or binary.")],
+    epochs: Annotated[
+        int | None,
+        typer.Option(
+            help="Epochs (default the paper's: 150 laplace, 100 gmm/binary).", show_default=False
+        ),
+    ] = None,
+    d_out: Annotated[int, typer.Option(help="Embedding dimension.")] = 256,
+    d_in: Annotated[int, typer.Option(help="Input dimension.")] = 1024,
+    batch_size: Annotated[int, typer.Option(help="Pairs per batch (N).")] = 128,
+    lr: Annotated[float, typer.Option(help="Adam learning rate.")] = 1e-3,
+    temperature: Annotated[float, typer.Option(help="InfoNCE temperature tau.")] = 0.1,
+    loss: Annotated[str, typer.Option(help="infonce (Eq. 2) or ntxent (SimCLR).")] = "infonce",
+    n_train: Annotated[
+        int | None, typer.Option(help="Training vectors.", show_default=False)
+    ] = None,
+    n_test: Annotated[int | None, typer.Option(help="Test vectors.", show_default=False)] = None,
+    eval_every: Annotated[int, typer.Option(help="Audit every k epochs.")] = 10,
+    bias: Annotated[bool, typer.Option("--bias/--no-bias", help="Encoder bias.")] = True,
+    threads: Annotated[
+        int | None, typer.Option(help="torch threads for the run.", show_default=False)
+    ] = None,
+    data_option: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--data-option",
+            help="KEY=VALUE (repeatable): a, noise_std, dropout, scale_sigma (laplace); "
+            "n_components, mean_scale, noise_scale (gmm); p_one, flip (binary).",
+            show_default=False,
+        ),
+    ] = None,
+    log: Annotated[
+        Path | None, typer.Option(help="Write a JSONL log here.", show_default=False)
+    ] = None,
+    out: Annotated[
+        Path | None, typer.Option(help="Write the run (JSON) here.", show_default=False)
+    ] = None,
+    seed: Seed = 0,
+    device: Device = "cpu",
+    quiet: Quiet = False,
+) -> None:
+    """Train the paper's linear encoder on a synthetic input with InfoNCE, audited per epoch."""
+    import json
+
+    from rich.console import Console
+    from rich.table import Table
+
+    from ..io import atomic_write_text
+    from ..train.synthetic import train_synthetic
+    from .embed_cmd import parse_options
+
+    run = train_synthetic(
+        kind,
+        epochs=epochs,
+        d_out=d_out,
+        d_in=d_in,
+        batch_size=batch_size,
+        lr=lr,
+        temperature=temperature,
+        loss=loss,
+        n_train=n_train,
+        n_test=n_test,
+        eval_epochs=eval_every,
+        bias=bias,
+        threads=threads,
+        seed=seed,
+        device=device,
+        log_path=log,
+        progress=not quiet,
+        **parse_options(data_option),
+    )
+    table = Table(title=f"synthetic {kind}: unnormalised test embeddings ({run.seconds:.0f} s)")
+    for name in (
+        "epoch",
+        "CV",
+        "AD avg",
+        "AD % normal",
+        "DP avg p",
+        "DP % normal",
+        "Gaussian?",
+        "align",
+        "neg cos std",
+        "loss",
+    ):
+        table.add_column(name, justify="right")
+    for m in run.history:
+
+        def f(v, spec=".3f"):
+            return "–" if v is None else format(v, spec)
+
+        table.add_row(
+            str(m.epoch),
+            f(m.cv),
+            f(m.ad_mean),
+            f(m.ad_pass_fraction, ".1%"),
+            f(m.dp_mean_pvalue),
+            f(m.dp_pass_fraction, ".1%"),
+            "–" if m.gaussian is None else ("✓" if m.gaussian else "×"),
+            f(m.alignment),
+            f(m.uniformity_std),
+            f(m.train_loss),
+        )
+    Console().print(table)
+    if out is not None:
+        atomic_write_text(out, json.dumps(run.to_dict(), indent=2) + "\n")

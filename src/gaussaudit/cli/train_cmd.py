@@ -1,0 +1,274 @@
+"""``gaussaudit train``: train an encoder and audit its embeddings every epoch.
+
+``train_app`` is a typer sub-app; commands ``simclr`` and ``supervised`` are
+registered here, and other trainers (e.g. ``synthetic``) can add theirs with
+``train_app.command("name")(function)``.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+__all__ = ["simclr", "supervised", "train_app"]
+
+train_app = typer.Typer(
+    name="train",
+    help="Train an encoder (SimCLR or supervised) and audit held-out embeddings every epoch.",
+    no_args_is_help=True,
+    add_completion=False,
+    rich_markup_mode="rich",
+    context_settings={"help_option_names": ["-h", "--help"]},
+)
+
+_NG = {"show_default": False}
+Dataset = Annotated[
+    str, typer.Argument(help="Dataset: cifar10 (needs --download once), fashion-mnist, fake.")
+]
+Preset = Annotated[
+    str | None,
+    typer.Option(help="quick (CPU-sized subset, 3 epochs) or paper (full protocol, GPU).", **_NG),
+]
+Epochs = Annotated[int | None, typer.Option(help="Epochs (default 100).", **_NG)]
+BatchSize = Annotated[int | None, typer.Option(help="Batch size (default 256).", **_NG)]
+Lr = Annotated[float | None, typer.Option(help="Adam learning rate (default 1e-3).", **_NG)]
+WeightDecay = Annotated[float | None, typer.Option(help="Adam weight decay (default 1e-4).", **_NG)]
+Temperature = Annotated[
+    float | None, typer.Option(help="Contrastive temperature tau (default 0.1).", **_NG)
+]
+Loss = Annotated[
+    str | None,
+    typer.Option(help="ntxent (SimCLR, default) or infonce (the paper's Eq. 2).", **_NG),
+]
+Arch = Annotated[
+    str | None,
+    typer.Option(help="resnet18 (CIFAR ResNet-18, default) or mlp (2-layer MLP, Fig. 4).", **_NG),
+]
+Device = Annotated[str | None, typer.Option(help="auto, cpu, cuda or mps (default auto).", **_NG)]
+Precision = Annotated[
+    str | None,
+    typer.Option(
+        help="auto (AMP bf16/fp16 on CUDA, fp32 on CPU), fp32, bf16 (also CPU autocast), fp16.",
+        **_NG,
+    ),
+]
+Out = Annotated[
+    Path | None,
+    typer.Option(help="Run directory (default RUNS_DIR/<method>-<dataset>-<time>).", **_NG),
+]
+RunsDir = Annotated[
+    Path | None, typer.Option(help="Where default run directories go (default runs).", **_NG)
+]
+Resume = Annotated[
+    bool, typer.Option("--resume", help="Continue the run in --out (or the newest matching run).")
+]
+Seed = Annotated[int | None, typer.Option(help="Seed (default 0).", **_NG)]
+Root = Annotated[str | None, typer.Option(help="Dataset root directory.", **_NG)]
+Download = Annotated[bool, typer.Option("--download", help="Allow downloading the dataset.")]
+MaxTrain = Annotated[
+    int | None, typer.Option(help="Train on the first N training items only.", **_NG)
+]
+MaxEval = Annotated[int | None, typer.Option(help="Audit the first N test items only.", **_NG)]
+KnnBank = Annotated[
+    int | None,
+    typer.Option(help="Training items in the kNN bank (0: no kNN) (default 10000).", **_NG),
+]
+Workers = Annotated[int | None, typer.Option(help="DataLoader workers (default 0).", **_NG)]
+EvalEvery = Annotated[int | None, typer.Option(help="Audit every K epochs (default 1).", **_NG)]
+CheckpointEvery = Annotated[
+    int | None,
+    typer.Option(help="Keep checkpoint-epochNNN.pt every K epochs (0: last only).", **_NG),
+]
+ImageSize = Annotated[int | None, typer.Option(help="Image side (default the dataset's).", **_NG)]
+DataOption = Annotated[
+    list[str] | None,
+    typer.Option("--data-option", help="Dataset option KEY=VALUE (repeatable), e.g. n=256.", **_NG),
+]
+Plot = Annotated[bool, typer.Option(help="Write RUN_DIR/dynamics.png at the end.")]
+Quiet = Annotated[bool, typer.Option("--quiet", "-q", help="No progress output.")]
+
+
+def simclr(
+    dataset: Dataset,
+    preset: Preset = None,
+    epochs: Epochs = None,
+    batch_size: BatchSize = None,
+    lr: Lr = None,
+    weight_decay: WeightDecay = None,
+    temperature: Temperature = None,
+    loss: Loss = None,
+    arch: Arch = None,
+    device: Device = None,
+    precision: Precision = None,
+    out: Out = None,
+    runs_dir: RunsDir = None,
+    resume: Resume = False,
+    seed: Seed = None,
+    root: Root = None,
+    download: Download = False,
+    max_train_samples: MaxTrain = None,
+    max_eval_samples: MaxEval = None,
+    knn_bank: KnnBank = None,
+    num_workers: Workers = None,
+    eval_every: EvalEvery = None,
+    checkpoint_every: CheckpointEvery = None,
+    image_size: ImageSize = None,
+    data_option: DataOption = None,
+    plot: Plot = True,
+    quiet: Quiet = False,
+) -> None:
+    """Train SimCLR (two views, projection head, contrastive loss) on DATASET."""
+    _run("simclr", **locals())
+
+
+def supervised(
+    dataset: Dataset,
+    preset: Preset = None,
+    epochs: Epochs = None,
+    batch_size: BatchSize = None,
+    lr: Lr = None,
+    weight_decay: WeightDecay = None,
+    arch: Arch = None,
+    device: Device = None,
+    precision: Precision = None,
+    out: Out = None,
+    runs_dir: RunsDir = None,
+    resume: Resume = False,
+    seed: Seed = None,
+    root: Root = None,
+    download: Download = False,
+    max_train_samples: MaxTrain = None,
+    max_eval_samples: MaxEval = None,
+    knn_bank: KnnBank = None,
+    num_workers: Workers = None,
+    eval_every: EvalEvery = None,
+    checkpoint_every: CheckpointEvery = None,
+    image_size: ImageSize = None,
+    data_option: DataOption = None,
+    plot: Plot = True,
+    quiet: Quiet = False,
+) -> None:
+    """Train the supervised baseline (cross-entropy, same backbone and init) on DATASET."""
+    _run("supervised", **locals())
+
+
+train_app.command("simclr")(simclr)
+train_app.command("supervised")(supervised)
+
+
+def _run(method: str, **opts) -> None:
+    from rich.console import Console
+
+    from ..train.loop import plot_dynamics, train
+    from ..train.presets import resolve_config
+    from .embed_cmd import parse_options
+
+    dataset, preset, resume = opts.pop("dataset"), opts.pop("preset"), opts.pop("resume")
+    plot, quiet = opts.pop("plot"), opts.pop("quiet")
+    options = parse_options(opts.pop("data_option"))
+    opts["dataset_options"] = options or None
+    opts["download"] = True if opts["download"] else None
+    for key in ("out", "runs_dir"):
+        opts[key] = str(opts[key]) if opts[key] is not None else None
+    config = resolve_config(method, dataset, preset=preset, resume=resume, **opts)
+    result = train(config, resume=resume, progress=not quiet)
+    figure = None
+    if plot:
+        try:
+            figure = plot_dynamics(result.run_dir)
+        except ImportError:
+            figure = None
+    render_summary(Console(), result, figure)
+
+
+def render_summary(console, result, figure: Path | None = None) -> None:
+    """Print the final audit (backbone and head) and where the run lives.
+
+    Parameters
+    ----------
+    console : rich.console.Console
+    result : gaussaudit.train.loop.RunResult
+    figure : Path, optional
+        The dynamics plot, when written.
+    """
+    from rich.table import Table
+
+    record = result.final_audit
+    cfg = result.config
+    res = result.resolved
+    table = Table(
+        title=f"{cfg.method} {res['arch']} on {cfg.dataset}: held-out audit at epoch "
+        f"{record.get('epoch')} (n={res['n_eval']}, raw embeddings)",
+        title_justify="left",
+    )
+    for column in (
+        "layer",
+        "d",
+        "CV",
+        "AD avg (<0.752)",
+        "AD % normal",
+        "DP avg p (>0.05)",
+        "DP % normal",
+        "Gaussian?",
+    ):
+        table.add_column(column, justify="left" if column == "layer" else "right")
+
+    def num(value, spec):
+        return "–" if value is None else format(value, spec)
+
+    for name, a in (record.get("layers") or {}).items():
+        verdict = {True: "yes", False: "no"}.get(a.get("gaussian"), "–")
+        table.add_row(
+            name,
+            str(a.get("d")),
+            num(a.get("cv"), ".3f"),
+            num(a.get("ad_mean"), ".3f"),
+            num(a.get("ad_pass"), ".1%"),
+            num(a.get("dp_mean_p"), ".3f"),
+            num(a.get("dp_pass"), ".1%"),
+            verdict,
+        )
+    console.print(table)
+    knn = record.get("knn_top1")
+    if knn is not None:
+        console.print(
+            f"kNN top-1 (k={cfg.knn_k}, cosine, backbone, {res['n_knn_bank']} train images): "
+            f"{knn:.1%}"
+        )
+    losses = [r["train_loss"] for r in result.metrics if r.get("train_loss") is not None]
+    if losses:
+        console.print(
+            f"final train loss: {losses[-1]:.4f} ({res['loss']}, {res['precision_label']})"
+        )
+    console.print(f"run directory:  {result.run_dir}")
+    console.print(f"checkpoint:     {result.checkpoint}")
+    if result.final_checkpoint is not None:
+        console.print(f"final weights:  {result.final_checkpoint}")
+    console.print(f"metrics:        {result.metrics_path}")
+    if figure is not None:
+        console.print(f"dynamics plot:  {figure}")
+    if cfg.arch != "resnet18":
+        console.print(
+            "MLP runs are not served by the resnet18-* encoders; load the weights with "
+            "gaussaudit.encoders.checkpoints.load_checkpoint."
+        )
+        return
+    model = f"resnet18-{cfg.method}"
+    default_runs = Path("runs").resolve()
+    if result.run_dir.resolve().parent == default_runs:
+        console.print(
+            f"'gaussaudit embed --model {model} {cfg.dataset}' now uses this run "
+            "(the newest under runs/; add --layer head for the head output)."
+        )
+    else:
+        console.print(
+            f"embed with it: gaussaudit embed --model {model} {cfg.dataset} "
+            f"--checkpoint {result.checkpoint}"
+        )
+
+
+from .reproduce_cmd import synthetic  # noqa: E402  (gaussaudit train synthetic)
+
+train_app.command("synthetic")(synthetic)
