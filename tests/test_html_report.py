@@ -17,7 +17,7 @@ from gaussaudit.report.html import render_html
 from gaussaudit.report.json import render_json
 from gaussaudit.report.plots import PLOT_KINDS
 
-FAST = {"projections": 16, "subspaces": 4, "multivariate_max_rows": 300}
+FAST = {"projections": 16, "subspaces": 4, "subspace_dim": 3, "multivariate_max_rows": 300}
 EVIL = "<script>alert(1)</script>"
 
 

@@ -212,6 +212,18 @@ def test_resume_reproduces_uninterrupted_run(run_a, tmp_path):
     assert _strip_time(read_metrics(out)) == _strip_time(read_metrics(run_a.run_dir))
 
 
+def test_mlp_simclr_audits_its_output(tmp_path):
+    config = TrainConfig(
+        method="simclr", arch="mlp", loss="infonce", epochs=1, out=str(tmp_path / "m"), **TINY
+    )
+    result = train(config, progress=False)
+    assert set(result.final_audit["layers"]) == {"output"}
+    assert result.final_audit["layers"]["output"]["d"] == 256
+    assert result.resolved["arch"] == "mlp" and result.resolved["loss"] == "infonce"
+    ckpt = torch.load(result.checkpoint, weights_only=True)
+    assert ckpt["model"]["backbone.net.1.weight"].shape == (512, 3 * 8 * 8)
+
+
 def test_epoch_seed_depends_on_seed_and_epoch_only():
     assert epoch_seed(0, 1) == epoch_seed(0, 1)
     assert len({epoch_seed(0, 1), epoch_seed(0, 2), epoch_seed(1, 1)}) == 3

@@ -343,7 +343,9 @@ def _pick_image_dataset(root: str | None) -> tuple[str, str]:
 
 def _cnn_column(col: str, record: dict, dataset: str, cnn: dict, result) -> dict:
     method, layer = CNN_COLUMNS[col]
-    a = (record.get("layers") or {}).get(layer)
+    layers = record.get("layers") or {}
+    # The trainer names a head-less model's only audited layer "output".
+    a = layers.get(layer) or (layers.get("output") if layer == "backbone" else None)
     if a is None:
         return {"skipped": f"the {cnn['arch']} {method} model has no {layer!r} output to audit"}
     arch = "ResNet-18" if cnn["arch"] == "resnet18" else "two-layer MLP"

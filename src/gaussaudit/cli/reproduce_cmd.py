@@ -91,7 +91,10 @@ def table2(
     ] = None,
     quiet: Quiet = False,
 ) -> None:
-    """Run Table 2's pretrained rows that can run here; say which were skipped and why."""
+    """Run Table 2's pretrained rows that can run here; say which were skipped and why.
+
+    Exits 3 when no row could run (missing data or weights), after writing DIR/table2.json.
+    """
     from ..reproduce import render_table2, reproduce_table2
 
     result = reproduce_table2(
@@ -107,6 +110,8 @@ def table2(
     )
     render_table2(result)
     typer.echo(f"wrote {out / 'table2.json'}", err=True)
+    if not result["ran"]:
+        raise typer.Exit(3)  # nothing could run: missing data or weights (docs/cli.md)
 
 
 def synthetic(

@@ -202,17 +202,11 @@ def render_summary(console, result, figure: Path | None = None) -> None:
         title=f"{cfg.method} {res['arch']} on {cfg.dataset}: held-out audit at epoch "
         f"{record.get('epoch')} (n={res['n_eval']}, raw embeddings)",
         title_justify="left",
+        caption="AD pass: A² < 0.752; DP pass: p > 0.05; Gaussian? = AD avg < 0.752 and "
+        "DP avg p > 0.05 (the paper's rule)",
+        caption_justify="left",
     )
-    for column in (
-        "layer",
-        "d",
-        "CV",
-        "AD avg (<0.752)",
-        "AD % normal",
-        "DP avg p (>0.05)",
-        "DP % normal",
-        "Gaussian?",
-    ):
+    for column in ("layer", "d", "CV", "AD avg", "AD pass", "DP avg p", "DP pass", "Gaussian?"):
         table.add_column(column, justify="left" if column == "layer" else "right")
 
     def num(value, spec):

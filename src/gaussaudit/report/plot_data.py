@@ -80,7 +80,7 @@ def _histogram(values: np.ndarray, bins: int = _BINS) -> dict:
 
 
 @lru_cache(maxsize=8)
-def _ad_null_quantiles(n: int, replicates: int, seed: int) -> tuple[tuple[float, ...], float]:
+def _ad_null_quantiles(n: int, replicates: int, seed: int) -> tuple[tuple[float, ...], np.ndarray]:
     g = np.random.default_rng(seed).standard_normal((n, replicates))
     a2 = anderson_darling(g).statistics
     return tuple(np.quantile(a2, _NULL_PROBS).tolist()), np.sort(a2)

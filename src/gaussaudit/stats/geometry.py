@@ -94,7 +94,8 @@ def pca_whiten(x: np.ndarray, *, rtol: float = 1e-10) -> tuple[np.ndarray, int, 
         vals, u = vals[::-1], u[:, ::-1]
         keep = vals > rtol * max(vals[0], 0.0)
         z = u[:, keep] * np.sqrt(n - 1)
-    vals = np.clip(vals, 0.0, None) * scale**2
+    with np.errstate(over="ignore"):  # only the reported eigenvalues can overflow
+        vals = np.clip(vals, 0.0, None) * np.float64(scale) ** 2
     return np.ascontiguousarray(z), int(keep.sum()), vals
 
 

@@ -212,6 +212,7 @@ def plot_dynamics(run_dir: str | os.PathLike, *, out: str | os.PathLike | None =
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
+    from matplotlib.ticker import MaxNLocator
 
     from ..io import atomic_write_bytes
 
@@ -240,6 +241,7 @@ def plot_dynamics(run_dir: str | os.PathLike, *, out: str | os.PathLike | None =
             ax.axhline(ref, color="grey", ls="--", lw=1)
         ax.set_title(title)
         ax.set_xlabel("epoch")
+        ax.xaxis.set_major_locator(MaxNLocator(integer=True))
         ax.grid(alpha=0.3)
     axes[0].legend(fontsize=8)
     if records:

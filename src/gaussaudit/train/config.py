@@ -36,7 +36,7 @@ CHOICES: dict[str, str] = {
     "infonce = the paper's one-directional Eq. 2",
     "projection_head": "Linear(512,512)-BN-ReLU-Linear(512,128) (SimCLR's)",
     "audited_layers": "backbone (512-d pooled, post-ReLU) and head output (128-d projection "
-    "or logits); the MLP's 256-d output",
+    "or logits); the MLP's 256-d output (recorded as 'output' when it has no head)",
     "mlp": "flatten -> Linear(in, 512) -> ReLU -> Linear(512, 256); loss on the output, no head",
     "initialisation": "from scratch (no ImageNet weights); both methods build the model "
     "after torch.manual_seed(seed), so their backbones start identical",
@@ -48,6 +48,8 @@ CHOICES: dict[str, str] = {
     "batches": "shuffled, last incomplete batch dropped",
     "knn": "k=20 cosine neighbours of backbone features in a bank of training images "
     "(eval transform), votes weighted by exp(cos/0.07) (Wu et al. 2018)",
+    "audit_precision": "the audit's forward pass runs in fp32 whatever the training "
+    "precision (as gaussaudit embed does by default)",
     "image_size": "the dataset's own (32 CIFAR, 28 Fashion-MNIST) unless set",
     "normalisation": "CIFAR-10 mean/std for 3 channels, Fashion-MNIST's for 1",
 }

@@ -426,11 +426,16 @@ def _embed(torch, model, loader, device: str, precision: str, with_head: bool):
 def _audit(torch, model, config, data, loaders, device, precision) -> dict:
     from torch import nn
 
+    # Always fp32: bf16 rounds embeddings to 3 significant digits, and the ties
+    # that makes would bias the per-coordinate tests (and differ from `embed`).
+    precision = "fp32"
     start = time.perf_counter()
     with_head = not isinstance(model.head, nn.Identity)
     layers_out, labels = _embed(torch, model, loaders["test"], device, precision, with_head)
+    # An MLP trained by SimCLR has no head: its audited layer is its output.
+    names = {"backbone": "backbone" if with_head else "output", "head": "head"}
     record: dict[str, Any] = {
-        "layers": {name: audit_matrix(z) for name, z in layers_out.items()},
+        "layers": {names[name]: audit_matrix(z) for name, z in layers_out.items()},
         "knn_top1": None,
     }
     if loaders.get("bank") is not None and data.test.labels is not None:

@@ -9,9 +9,10 @@ alter the run's trajectory).
 ``quick``
     CPU-sized: the first 4096 training and 2000 test items, 3 epochs, batch 128,
     a 2000-image kNN bank, fp32 (bf16 autocast was slower than fp32 on the CPU
-    it was sized on). Meant for Fashion-MNIST (offline) or a CIFAR-10 subset.
-    Measured on 2 shared CPU cores: the MLP about 20 s per epoch; ResNet-18
-    about 10-15 s per step, so several minutes per epoch.
+    it was sized on with two threads). Meant for Fashion-MNIST (offline) or a
+    CIFAR-10 subset. Measured on 2 busy shared CPU cores: the MLP a few seconds
+    per epoch; ResNet-18 roughly 8-17 s per 128-pair step, so 5-10 minutes per
+    epoch plus about half a minute of audit.
 ``paper``
     The full CIFAR protocol for a GPU (PAPER.md §3.1): all 50k/10k images,
     100 epochs, batch 256, Adam lr 1e-3, weight decay 1e-4, tau 0.1, AMP
