@@ -172,7 +172,9 @@ def run(
     tests: Annotated[str, typer.Option(help="Tests to run (comma-separated) or all.")] = "all",
     alpha: Annotated[float, typer.Option(help="Level of every test.")] = 0.05,
     verdict: Annotated[str, typer.Option(help="Headline verdict: paper or calibrated.")] = "paper",
-    report: Annotated[str, typer.Option(help="Output format: terminal, json, html or markdown.")] = "terminal",
+    report: Annotated[
+        str, typer.Option(help="Output format: terminal, json, html or markdown.")
+    ] = "terminal",
     report_out: Annotated[
         Path | None, typer.Option(help="Write the report here.", show_default=False)
     ] = None,
