@@ -186,37 +186,30 @@ def synthetic(
         progress=not quiet,
         **parse_options(data_option),
     )
-    table = Table(title=f"synthetic {kind}: unnormalised test embeddings ({run.seconds:.0f} s)")
-    for name in (
-        "epoch",
-        "CV",
-        "AD avg",
-        "AD % normal",
-        "DP avg p",
-        "DP % normal",
-        "Gaussian?",
-        "align",
-        "neg cos std",
-        "loss",
-    ):
-        table.add_column(name, justify="right")
+    table = Table(
+        title=f"synthetic {kind}: unnormalised test embeddings ({run.seconds:.0f} s)",
+        caption="AD: mean A^2 (pass < 0.752); DP: mean p (pass > 0.05); G: paper rule; "
+        "align: positive-pair cosine; neg sd: std of negative-pair cosines",
+    )
+    for name in ("epoch", "CV", "AD", "AD pass", "DP p", "DP pass", "G", "align", "neg sd", "loss"):
+        table.add_column(name, justify="right", no_wrap=True)
+
+    def f(v, spec=".3f"):
+        return "–" if v is None else format(v, spec)
+
     for m in run.history:
-
-        def f(v, spec=".3f"):
-            return "–" if v is None else format(v, spec)
-
         table.add_row(
             str(m.epoch),
             f(m.cv),
-            f(m.ad_mean),
+            f(m.ad_mean, ".3g"),
             f(m.ad_pass_fraction, ".1%"),
-            f(m.dp_mean_pvalue),
+            f(m.dp_mean_pvalue, ".3g"),
             f(m.dp_pass_fraction, ".1%"),
             "–" if m.gaussian is None else ("✓" if m.gaussian else "×"),
             f(m.alignment),
             f(m.uniformity_std),
-            f(m.train_loss),
+            f(m.train_loss, ".3g"),
         )
-    Console().print(table)
+    Console(width=max(Console().width, 100)).print(table)
     if out is not None:
         atomic_write_text(out, json.dumps(run.to_dict(), indent=2) + "\n")

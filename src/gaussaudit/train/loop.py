@@ -423,7 +423,7 @@ def _embed(torch, model, loader, device: str, precision: str, with_head: bool):
     return out, np.concatenate(labels)
 
 
-def _audit(torch, model, config, data, loaders, device, precision) -> dict:
+def _audit(torch, model, config, data, loaders, device) -> dict:
     from torch import nn
 
     # Always fp32: bf16 rounds embeddings to 3 significant digits, and the ties
@@ -676,15 +676,7 @@ class _Session:
         }
 
     def audit(self, record: dict) -> dict:
-        audited = _audit(
-            self.torch,
-            self.model,
-            self.config,
-            self.data,
-            self.loaders,
-            self.device,
-            self.precision,
-        )
+        audited = _audit(self.torch, self.model, self.config, self.data, self.loaders, self.device)
         record.setdefault(_TIMING_KEY, {})["audit_seconds"] = audited.pop("audit_seconds")
         record.update(audited)
         return record
