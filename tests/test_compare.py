@@ -14,7 +14,7 @@ from gaussaudit.compare import (
 )
 from gaussaudit.gate import GateConfig, check_array
 
-FAST = {"projections": 8, "subspaces": 2, "multivariate_max_rows": 300}
+FAST = {"projections": 8, "subspaces": 2, "subspace_dim": 3, "multivariate_max_rows": 300}
 
 
 @pytest.fixture(scope="module")

@@ -19,9 +19,18 @@ from gaussaudit.gate import (
 )
 
 # Light battery settings: few directions and subspaces, small multivariate subsample.
-FAST = {"projections": 8, "subspaces": 2, "multivariate_max_rows": 300}
-FAST_FLAGS = ["--projections", "8", "--subspaces", "2", "--multivariate-max-rows", "300"]
-FAST_TOML = "projections = 8\nsubspaces = 2\nmultivariate_max_rows = 300\n"
+FAST = {"projections": 8, "subspaces": 2, "subspace_dim": 3, "multivariate_max_rows": 300}
+FAST_FLAGS = [
+    "--projections",
+    "8",
+    "--subspaces",
+    "2",
+    "--subspace-dim",
+    "3",
+    "--multivariate-max-rows",
+    "300",
+]
+FAST_TOML = "projections = 8\nsubspaces = 2\nsubspace_dim = 3\nmultivariate_max_rows = 300\n"
 VIEWS = ("raw", "whitened")
 
 

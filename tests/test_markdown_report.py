@@ -8,7 +8,7 @@ from gaussaudit.cli import main
 from gaussaudit.io import from_array
 from gaussaudit.report.markdown import failing_coordinates, md_escape, render_markdown
 
-FAST = {"projections": 8, "subspaces": 2, "multivariate_max_rows": 300}
+FAST = {"projections": 8, "subspaces": 2, "subspace_dim": 3, "multivariate_max_rows": 300}
 
 
 @pytest.fixture(scope="module")

@@ -17,7 +17,7 @@ try:
 except ModuleNotFoundError:  # Python 3.10
     tomllib = pytest.importorskip("tomli")
 
-FAST = {"projections": 8, "subspaces": 2, "multivariate_max_rows": 300}
+FAST = {"projections": 8, "subspaces": 2, "subspace_dim": 3, "multivariate_max_rows": 300}
 FAST_TOML = "projections = 8\nsubspaces = 2\nmultivariate_max_rows = 300\n"
 ROOT = Path(__file__).resolve().parents[1]
 

@@ -51,6 +51,7 @@ __all__ = [
     "RunResult",
     "build_train_model",
     "epoch_seed",
+    "export_embeddings",
     "find_run_dir",
     "load_run_config",
     "plot_dynamics",
@@ -931,3 +932,54 @@ def train(config: TrainConfig, *, resume: bool = False, progress: bool = True) -
         resolved=run.resolved,
         resumed_from=start_epoch if ckpt is not None else None,
     )
+
+
+def export_embeddings(run: RunResult | str | os.PathLike) -> dict[str, Path]:
+    """Embed a finished run's held-out set and save each layer with provenance.
+
+    Parameters
+    ----------
+    run : RunResult or path-like
+        A :func:`train` result or its run directory (``last.pt`` is loaded with
+        ``weights_only=True``).
+
+    Returns
+    -------
+    dict
+        ``{layer: RUN_DIR/embeddings-<layer>.npy}`` (``backbone``/``output`` and
+        ``head``), each with a JSON sidecar, ready for ``gaussaudit test``.
+    """
+    from torch import nn
+
+    from ..encoders.checkpoints import load_checkpoint
+    from ..io import save_embeddings
+
+    torch = _torch()
+    run_dir = Path(run.run_dir if isinstance(run, RunResult) else run)
+    config = load_run_config(run_dir)
+    session = _setup(torch, config, run_dir)
+    state = load_checkpoint(run_dir / LAST)
+    session.model.load_state_dict(state["model"])
+    with_head = not isinstance(session.model.head, nn.Identity)
+    layers, labels = _embed(
+        torch, session.model, session.loaders["test"], session.device, "fp32", with_head
+    )
+    out: dict[str, Path] = {}
+    for layer, matrix in layers.items():
+        name = layer if with_head else "output"
+        path = run_dir / f"embeddings-{name}.npy"
+        provenance = {
+            "encoder": f"{config.arch}-{config.method}",
+            "layer": name,
+            "dataset": config.dataset,
+            "split": "test",
+            "run_dir": str(run_dir),
+            "epoch": state.get("epoch"),
+            "seed": config.seed,
+            "trainer": config.to_dict(),
+        }
+        save_embeddings(
+            path, matrix, provenance=provenance, labels=labels if (labels >= 0).all() else None
+        )
+        out[name] = path
+    return out
