@@ -137,6 +137,10 @@ def main() -> int:
             "<= 1.5x the bound",
         )
     )
+    rows.append(("AD alone vs sort+CDF bound", t_ad, t_bound, t_ad / t_bound, "(context)"))
+    rows.append(
+        ("AD+DP+full norm summary vs scipy loop", t_full, t_loop, t_loop / t_full, "(context)")
+    )
     proc = subprocess.run(
         [sys.executable, __file__, "--mv-child", str(args.mv_n), str(args.d)],
         capture_output=True,
