@@ -82,7 +82,14 @@ def test_multivariate_type_one_error_quick():
 def test_type_one_error_full(name, n):
     reps = 10_000 if n <= 1000 else 2000
     x = np.random.default_rng(n).standard_normal((n, reps))
-    check_rate(TESTS[name](x).pvalues, f"{name} n={n}")
+    pvalues = TESTS[name](x).pvalues
+    if name == "dagostino_pearson" and n < 100:
+        # K^2's chi2(2) approximation is liberal at small n (measured 6.2 % at n = 20 and
+        # 50, the same as scipy.stats.normaltest): documented in docs/tests/dagostino-pearson.md
+        rate = float(np.mean(pvalues <= ALPHA))
+        assert ALPHA <= rate <= 0.07, f"{name} n={n}: {rate:.4f}"
+        return
+    check_rate(pvalues, f"{name} n={n}")
 
 
 @pytest.mark.slow
