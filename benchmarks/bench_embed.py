@@ -3,7 +3,7 @@
 Both run the same module (torchvision ResNet-18, random weights, 32x32 inputs)
 over the same tensors with the same batch size, in one process; the ratio
 bare_time / embed_time is the fraction of the bare throughput that ``embed``
-keeps (target >= 0.90). Run: ``python benchmarks/bench_embed.py [--n 2048]``.
+keeps (target >= 0.90). Run: ``python benchmarks/bench_embed.py [--n 8192]``.
 """
 
 from __future__ import annotations
@@ -63,7 +63,7 @@ def make_data(spec, argument, **_):
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--n", type=int, default=2048)
+    parser.add_argument("--n", type=int, default=8192)
     parser.add_argument("--batch-size", type=int, default=256)
     parser.add_argument("--device", default="cpu")
     args = parser.parse_args()
