@@ -221,3 +221,18 @@ def test_rejections_use_statsmodels_multipletests(mixed):
     for method in ("holm", "fdr_bh"):
         expected = multipletests(res.pvalues, alpha=0.05, method=method)[0]
         np.testing.assert_array_equal(res.rejections(0.05, method=method), expected)
+
+
+def test_fused_ad_dp_equals_separate_tests(mixed):
+    from gaussaudit.stats.univariate import anderson_darling_dagostino_pearson
+
+    x = np.column_stack([mixed, np.full(len(mixed), 2.0)])  # a constant column too
+    ad, dp = anderson_darling_dagostino_pearson(x)
+    ad_ref, dp_ref = anderson_darling(x), dagostino_pearson(x)
+    np.testing.assert_allclose(ad.statistics, ad_ref.statistics, rtol=1e-12)
+    np.testing.assert_allclose(dp.statistics, dp_ref.statistics, rtol=1e-9)
+    np.testing.assert_allclose(dp.pvalues, dp_ref.pvalues, rtol=1e-8, atol=1e-300)
+    np.testing.assert_array_equal(ad.columns, ad_ref.columns)
+    assert ad.null_pass_probability == ad_ref.null_pass_probability
+    with pytest.raises(NotApplicableError):
+        anderson_darling_dagostino_pearson(x[:19])

@@ -45,6 +45,7 @@ from .univariate import (
     AD_THRESHOLD,
     DP_MIN_ROWS,
     anderson_darling,
+    anderson_darling_dagostino_pearson,
     dagostino_pearson,
     jarque_bera,
     lilliefors,
@@ -283,6 +284,16 @@ def _run_coordinate(name: str, x: np.ndarray, config: AuditConfig):
         return Skipped(name, str(err))
 
 
+def _run_coordinates(m: np.ndarray, config: AuditConfig) -> dict:
+    """Per-coordinate tests in battery order; AD and DP share one pass when both run."""
+    wanted = [t for t in COORDINATE_TESTS if t in config.tests]
+    fused: dict = {}
+    if {"anderson_darling", "dagostino_pearson"} <= set(wanted) and m.shape[0] >= DP_MIN_ROWS:
+        ad, dp = anderson_darling_dagostino_pearson(m, threshold=config.threshold)
+        fused = {"anderson_darling": ad, "dagostino_pearson": dp}
+    return {t: fused[t] if t in fused else _run_coordinate(t, m, config) for t in wanted}
+
+
 def _full_multivariate(x: np.ndarray, config: AuditConfig) -> dict:
     wanted = [t for t in ("mardia", "henze_zirkler") if t in config.tests]
     if not wanted:
@@ -453,7 +464,7 @@ def _audit_view(x: np.ndarray, name: str, config: AuditConfig) -> ViewAudit:
     norms = None
     if "norms" in config.tests:
         norms = norm_concentration(m)
-    coords = {t: _run_coordinate(t, m, config) for t in COORDINATE_TESTS if t in config.tests}
+    coords = _run_coordinates(m, config)
     mv = _full_multivariate(m, config)
     note = mv.pop("_note", None)
     if note:

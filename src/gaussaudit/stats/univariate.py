@@ -36,6 +36,7 @@ __all__ = [
     "SW_MAX_ROWS",
     "ad_pvalue",
     "anderson_darling",
+    "anderson_darling_dagostino_pearson",
     "dagostino_pearson",
     "jarque_bera",
     "lilliefors",
@@ -128,7 +129,7 @@ def ad_pvalue(modified: np.ndarray | float) -> np.ndarray:
     return np.where(np.isnan(a), np.nan, np.clip(p, 0.0, 1.0))
 
 
-def _ad_block(block: np.ndarray) -> np.ndarray:
+def _ad_block(block: np.ndarray, with_moments: bool = False) -> np.ndarray:
     """Raw A² of every column of ``block`` (sorted, standardised, tail-safe logs).
 
     Uses ``A² = -n - (1/n) sum_j [(2j-1) log Phi(w_j) + (2n+1-2j) log(1-Phi(w_j))]``
@@ -143,6 +144,12 @@ def _ad_block(block: np.ndarray) -> np.ndarray:
     w.sort(axis=1)
     w -= w.mean(axis=1, keepdims=True)
     w /= np.sqrt(np.einsum("ij,ij->i", w, w) / (n - 1))[:, None]
+    if with_moments:  # order-free, so the sorted block serves D'Agostino-Pearson too
+        w2 = w * w
+        m2 = (n - 1.0) / n  # mean of w^2 after the ddof=1 standardisation
+        g1 = np.einsum("ij,ij->i", w2, w) / n / m2**1.5
+        g2 = np.einsum("ij,ij->i", w2, w2) / n / m2**2 - 3.0
+        del w2
     negative = w < 0.0
     t = special.ndtr(-np.abs(w, out=w), out=w)  # w is no longer needed
     log_large = np.log1p(-t)
@@ -160,7 +167,12 @@ def _ad_block(block: np.ndarray) -> np.ndarray:
     log_cdf = np.where(negative, log_small, log_large)
     log_sf = np.where(negative, log_large, log_small)
     total = log_cdf @ up + log_sf @ down
-    return -n - total / n
+    stat = -n - total / n
+    return np.vstack([stat, g1, g2]) if with_moments else stat
+
+
+def _ad_moments_block(block: np.ndarray) -> np.ndarray:
+    return _ad_block(block, with_moments=True)
 
 
 def _standardised(rows: np.ndarray) -> np.ndarray:
@@ -239,8 +251,12 @@ def anderson_darling(x: np.ndarray, *, threshold: float = AD_THRESHOLD) -> Coord
     True
     """
     y, columns, d = _prepare(x)
-    n = y.shape[0]
-    stat = _map_column_blocks(_ad_block, y)
+    return _ad_result(_map_column_blocks(_ad_block, y), columns, y.shape[0], d, threshold)
+
+
+def _ad_result(
+    stat: np.ndarray, columns: np.ndarray, n: int, d: int, threshold: float
+) -> CoordinateTestResult:
     factor = _modified_factor(n)
     modified = stat * factor
     return CoordinateTestResult(
@@ -332,6 +348,12 @@ def dagostino_pearson(x: np.ndarray) -> CoordinateTestResult:
     if n < DP_MIN_ROWS:
         raise NotApplicableError(f"D'Agostino-Pearson needs at least {DP_MIN_ROWS} rows, got {n}")
     g1, g2 = moments(y)
+    return _dp_result(g1, g2, columns, n, d)
+
+
+def _dp_result(
+    g1: np.ndarray, g2: np.ndarray, columns: np.ndarray, n: int, d: int
+) -> CoordinateTestResult:
     zs, zk = _skew_z(g1, n), _kurtosis_z(g2, n)
     k2 = zs**2 + zk**2
     return CoordinateTestResult(
@@ -345,6 +367,34 @@ def dagostino_pearson(x: np.ndarray) -> CoordinateTestResult:
         method="D'Agostino-Pearson K^2 (skewness + kurtosis), chi2(2) p-value",
         extra={"z_skewness": zs, "z_kurtosis": zk},
     )
+
+
+def anderson_darling_dagostino_pearson(
+    x: np.ndarray, *, threshold: float = AD_THRESHOLD
+) -> tuple[CoordinateTestResult, CoordinateTestResult]:
+    """Anderson–Darling and D'Agostino–Pearson from one pass over the columns.
+
+    Parameters
+    ----------
+    x : array_like, shape (n, d)
+        Embedding matrix; n >= 20.
+    threshold : float
+        Anderson–Darling pass threshold on the raw A².
+
+    Returns
+    -------
+    ad, dp : CoordinateTestResult
+        Identical (to rounding) to :func:`anderson_darling` and
+        :func:`dagostino_pearson`; the sorted, standardised block that A² needs
+        also gives the skewness and kurtosis, so the battery pays for one pass.
+    """
+    y, columns, d = _prepare(x)
+    n = y.shape[0]
+    if n < DP_MIN_ROWS:
+        raise NotApplicableError(f"D'Agostino-Pearson needs at least {DP_MIN_ROWS} rows, got {n}")
+    both = _map_column_blocks(_ad_moments_block, y, stack=True) if y.shape[1] else np.empty((3, 0))
+    stat, g1, g2 = both[0], both[1], both[2]
+    return _ad_result(stat, columns, n, d, threshold), _dp_result(g1, g2, columns, n, d)
 
 
 def jarque_bera(x: np.ndarray) -> CoordinateTestResult:
