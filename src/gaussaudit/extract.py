@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import contextlib
 import os
-import platform
 import re
 import time
 from dataclasses import dataclass
@@ -23,6 +22,7 @@ from typing import Any
 import numpy as np
 
 from .errors import MissingExtraError, UsageError
+from .versions import package_versions
 
 __all__ = ["PRECISIONS", "EmbedResult", "default_output_path", "embed", "resolve_device"]
 
@@ -129,24 +129,6 @@ class _TransformedItems:
 
     def __getitem__(self, i: int) -> Any:
         return self.transform(self.items[i])
-
-
-def _versions() -> dict:
-    import importlib.metadata as md
-
-    out = {"python": platform.python_version()}
-    for pkg in (
-        "gaussaudit",
-        "numpy",
-        "torch",
-        "torchvision",
-        "open_clip_torch",
-        "timm",
-        "sentence-transformers",
-    ):
-        with contextlib.suppress(md.PackageNotFoundError):
-            out[pkg] = md.version(pkg)
-    return out
 
 
 def _request(**kwargs: Any) -> dict:
@@ -366,7 +348,15 @@ def embed(
         "wall_seconds": seconds,
         "labels": labels_path.name if labels_path else None,
         "created": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
-        "versions": _versions(),
+        "versions": package_versions(
+            "gaussaudit",
+            "numpy",
+            "torch",
+            "torchvision",
+            "open_clip_torch",
+            "timm",
+            "sentence-transformers",
+        ),
         "request": request,
     }
     import json

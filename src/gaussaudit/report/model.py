@@ -10,7 +10,6 @@ become ``None`` (JSON ``null``); a skipped test is ``{"skipped": reason}``.
 from __future__ import annotations
 
 import math
-import platform
 from typing import Any
 
 import numpy as np
@@ -26,6 +25,7 @@ from ..stats.results import (
     Skipped,
     SubspaceResult,
 )
+from ..versions import package_versions
 
 __all__ = ["SCHEMA_VERSION", "build_report", "clean"]
 
@@ -235,21 +235,6 @@ def _view(v: ViewAudit, alpha: float) -> dict:
     return {k: val for k, val in out.items() if val is not None}
 
 
-def _versions() -> dict:
-    import scipy
-    import statsmodels
-
-    from .. import __version__
-
-    return {
-        "gaussaudit": __version__,
-        "python": platform.python_version(),
-        "numpy": np.__version__,
-        "scipy": scipy.__version__,
-        "statsmodels": statsmodels.__version__,
-    }
-
-
 def build_report(
     result: AuditResult, embeddings: object | None = None, *, plot_data: bool = True
 ) -> dict:
@@ -277,7 +262,11 @@ def build_report(
     source = getattr(embeddings, "source", "<array>")
     report = {
         "schema_version": SCHEMA_VERSION,
-        "tool": {"name": "gaussaudit", "version": __version__, "versions": _versions()},
+        "tool": {
+            "name": "gaussaudit",
+            "version": __version__,
+            "versions": package_versions("gaussaudit", "numpy", "scipy", "statsmodels"),
+        },
         "input": {
             "source": str(source),
             "format": getattr(embeddings, "input_format", "array"),

@@ -43,6 +43,7 @@ from typing import Any
 import numpy as np
 
 from ..errors import MissingExtraError, UsageError
+from ..versions import package_versions
 from .audit import METRICS_FILE, audit_matrix, knn_accuracy, plot_dynamics, read_metrics
 from .config import CHOICES, RESUME_MUTABLE, TrainConfig
 
@@ -517,17 +518,6 @@ def load_run_config(run_dir: str | os.PathLike) -> TrainConfig:
     raise UsageError(f"{run_dir} holds no training run (no {CONFIG_FILE} or {LAST})")
 
 
-def _versions() -> dict:
-    import importlib.metadata as md
-    import platform
-
-    out = {"python": platform.python_version()}
-    for pkg in ("gaussaudit", "numpy", "scipy", "torch", "torchvision"):
-        with contextlib.suppress(md.PackageNotFoundError):
-            out[pkg] = md.version(pkg)
-    return out
-
-
 def _write_json_lines(path: Path, records: list[dict]) -> None:
     from ..io import atomic_write_text
 
@@ -842,7 +832,7 @@ def _write_config(run: _Session) -> None:
         "config": run.config.to_dict(),
         "resolved": run.resolved,
         "choices": CHOICES,
-        "versions": _versions(),
+        "versions": package_versions("gaussaudit", "numpy", "scipy", "torch", "torchvision"),
         "written": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
     }
     run.run_dir.mkdir(parents=True, exist_ok=True)

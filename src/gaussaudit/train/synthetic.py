@@ -28,7 +28,6 @@ from __future__ import annotations
 
 import json
 import math
-import platform
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -38,6 +37,7 @@ from typing import Any
 import numpy as np
 
 from ..errors import MissingExtraError, UnknownNameError, UsageError
+from ..versions import package_versions
 
 __all__ = [
     "CHOICES",
@@ -380,17 +380,6 @@ def _evaluate(torch, encoder, data: _Data, tv1, tv2, partner, device, epoch, los
     )
 
 
-def _versions(torch) -> dict:
-    import scipy
-
-    return {
-        "python": platform.python_version(),
-        "numpy": np.__version__,
-        "scipy": scipy.__version__,
-        "torch": torch.__version__,
-    }
-
-
 def train_synthetic(
     kind: str,
     *,
@@ -556,7 +545,7 @@ def _train(
         "data": data.info,
         "choices": CHOICES,
         "dtype": "float32",
-        "versions": _versions(torch),
+        "versions": package_versions("gaussaudit", "numpy", "scipy", "torch"),
     }
     settings = json.loads(json.dumps(settings, default=_finite))
     log = None
