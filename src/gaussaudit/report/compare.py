@@ -6,7 +6,7 @@ from rich import box
 from rich.console import Console
 from rich.table import Table
 
-from .terminal import _flag, _frac_cell, _num
+from .terminal import paper_rows
 
 __all__ = ["render_side_by_side"]
 
@@ -34,21 +34,6 @@ def render_side_by_side(reports: dict[str, dict], console: Console, *, view: str
     for label in reports:
         table.add_column(label, justify="right")
     views = [r["views"][view] for r in reports.values()]
-
-    def coord(v: dict, test: str) -> dict:
-        return v.get("coordinates", {}).get(test) or {}
-
-    table.add_row("n × d", *[f"{v['n']} × {v['d']}" for v in views])
-    table.add_row("CV of norms", *[_num((v.get("norms") or {}).get("cv")) for v in views])
-    table.add_row(
-        f"AD avg (< {thr})", *[_num(coord(v, "anderson_darling").get("mean")) for v in views]
-    )
-    table.add_row("AD % normal", *[_frac_cell(coord(v, "anderson_darling")) for v in views])
-    table.add_row(
-        f"DP avg p (> {alpha})",
-        *[_num(coord(v, "dagostino_pearson").get("mean_pvalue")) for v in views],
-    )
-    table.add_row("DP % normal", *[_frac_cell(coord(v, "dagostino_pearson")) for v in views])
-    table.add_row("Gaussian? (paper rule)", *[_flag(v["verdict"]["paper_rule"]) for v in views])
-    table.add_row("Gaussian? (calibrated)", *[_flag(v["verdict"]["calibrated"]) for v in views])
+    for label, cells in paper_rows(views, thr, alpha, norm_details=False):
+        table.add_row(label, *cells)
     console.print(table)

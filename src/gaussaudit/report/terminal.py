@@ -52,6 +52,57 @@ def _frac_cell(entry: dict | None) -> str:
     return f"[{style}]{text}[/{style}]" if style else text
 
 
+def _coord(v: dict, test: str) -> dict:
+    return v.get("coordinates", {}).get(test) or {}
+
+
+def _cv_references(v: dict) -> str:
+    norms = v.get("norms")
+    if not norms or "skipped" in norms:
+        return "–"
+    return _num(norms["cv_isotropic_gaussian"]) + " / " + _num(norms["cv_matched_gaussian"])
+
+
+def paper_rows(
+    views: list[dict], thr: float, alpha: float, *, norm_details: bool = True
+) -> list[tuple[str, list]]:
+    """Build the paper-style rows (label, one cell per view) every terminal table shows.
+
+    Parameters
+    ----------
+    views : list of dict
+        ``report["views"][name]`` entries, one per column.
+    thr, alpha : float
+        The AD threshold and level, for the row labels.
+    norm_details : bool
+        Include the Gaussian-reference CVs and the effective dimension.
+    """
+    rows: list[tuple[str, list]] = [
+        ("n × d", [f"{v['n']} × {v['d']}" for v in views]),
+        ("CV of norms", [_num((v.get("norms") or {}).get("cv")) for v in views]),
+    ]
+    if norm_details:
+        rows.append(("  CV if Gaussian (iso / matched)", [_cv_references(v) for v in views]))
+        rows.append(
+            (
+                "  effective dimension",
+                [_num((v.get("norms") or {}).get("effective_dimension")) for v in views],
+            )
+        )
+    rows += [
+        (f"AD avg (< {thr})", [_num(_coord(v, "anderson_darling").get("mean")) for v in views]),
+        ("AD % normal", [_frac_cell(_coord(v, "anderson_darling")) for v in views]),
+        (
+            f"DP avg p (> {alpha})",
+            [_num(_coord(v, "dagostino_pearson").get("mean_pvalue")) for v in views],
+        ),
+        ("DP % normal", [_frac_cell(_coord(v, "dagostino_pearson")) for v in views]),
+        ("Gaussian? (paper rule)", [_flag(v["verdict"]["paper_rule"]) for v in views]),
+        ("Gaussian? (calibrated)", [_flag(v["verdict"]["calibrated"]) for v in views]),
+    ]
+    return rows
+
+
 def _paper_table(report: dict) -> Table:
     views = report["views"]
     alpha = report["config"]["alpha"]
@@ -66,35 +117,8 @@ def _paper_table(report: dict) -> Table:
     for name in views:
         table.add_column(name, justify="right")
 
-    def row(label: str, fn) -> None:
-        table.add_row(label, *[fn(v) for v in views.values()])
-
-    def coord(v: dict, test: str) -> dict:
-        return v.get("coordinates", {}).get(test) or {}
-
-    row("n × d", lambda v: f"{v['n']} × {v['d']}")
-    row("CV of norms", lambda v: _num((v.get("norms") or {}).get("cv")))
-    row(
-        "  CV if Gaussian (iso / matched)",
-        lambda v: (
-            "–"
-            if not v.get("norms") or "skipped" in v["norms"]
-            else _num(v["norms"]["cv_isotropic_gaussian"])
-            + " / "
-            + _num(v["norms"]["cv_matched_gaussian"])
-        ),
-    )
-    row("  effective dimension", lambda v: _num((v.get("norms") or {}).get("effective_dimension")))
-    row(f"AD avg (< {thr})", lambda v: _num(coord(v, "anderson_darling").get("mean")))
-    row("AD % normal", lambda v: _frac_cell(coord(v, "anderson_darling")))
-    row(f"DP avg p (> {alpha})", lambda v: _num(coord(v, "dagostino_pearson").get("mean_pvalue")))
-    row("DP % normal", lambda v: _frac_cell(coord(v, "dagostino_pearson")))
-    table.add_row(
-        "Gaussian? (paper rule)", *[_flag(v["verdict"]["paper_rule"]) for v in views.values()]
-    )
-    table.add_row(
-        "Gaussian? (calibrated)", *[_flag(v["verdict"]["calibrated"]) for v in views.values()]
-    )
+    for label, cells in paper_rows(list(views.values()), thr, alpha, norm_details=True):
+        table.add_row(label, *cells)
     return table
 
 
