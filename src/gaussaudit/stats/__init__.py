@@ -1,5 +1,6 @@
 """The statistics core: numpy, scipy and statsmodels only, never torch."""
 
+from ._validation import MatrixCheck, ValidatedMatrix, validate
 from .battery import TESTS, AuditConfig, AuditResult, Verdict, ViewAudit, audit
 from .geometry import VIEWS, make_view, normalize_rows, pca_whiten
 from .multiplicity import NullBand, binomial_null_band, reject
@@ -39,11 +40,13 @@ __all__ = [
     "CoordinateTestResult",
     "HenzeZirklerResult",
     "MardiaResult",
+    "MatrixCheck",
     "NormResult",
     "NullBand",
     "ProjectionResult",
     "Skipped",
     "SubspaceResult",
+    "ValidatedMatrix",
     "Verdict",
     "ViewAudit",
     "ad_pvalue",
@@ -67,4 +70,5 @@ __all__ = [
     "reject",
     "shapiro_wilk",
     "subspace_tests",
+    "validate",
 ]

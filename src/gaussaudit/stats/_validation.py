@@ -1,8 +1,11 @@
 """Input validation for embedding matrices, written once and used everywhere.
 
-Every public statistic and loader funnels its input through :func:`as_matrix`,
-so the rules (2-D, finite, minimum rows, float64 working precision) and their
-error messages are the same wherever a matrix enters the package.
+Every public statistic and loader funnels its input through :func:`validate`
+(or its tuple form :func:`as_matrix`), so the rules (2-D, finite, minimum rows,
+float64 working precision) and their error messages are the same wherever a
+matrix enters the package. Validation returns a :class:`ValidatedMatrix`, which
+every statistic accepts as its input and passes through without scanning the
+data again: a battery validates each view once, however many tests it runs.
 """
 
 from __future__ import annotations
@@ -17,8 +20,10 @@ __all__ = [
     "MIN_ROWS",
     "NAN_POLICIES",
     "MatrixCheck",
+    "ValidatedMatrix",
     "as_matrix",
     "constant_columns",
+    "validate",
 ]
 
 #: Smallest number of rows any gaussaudit test accepts (skewness test needs 8).
@@ -52,6 +57,37 @@ class MatrixCheck:
     notes: tuple[str, ...] = field(default_factory=tuple)
 
 
+@dataclass(frozen=True, eq=False)
+class ValidatedMatrix:
+    """A matrix that has passed validation, with what validation found.
+
+    Every function of :mod:`gaussaudit.stats` that takes an embedding matrix
+    also takes this object and then skips its own validation pass. Build it
+    with :func:`validate`; it converts to an ndarray with ``np.asarray``.
+
+    Attributes
+    ----------
+    values : ndarray of float64, shape (n, d)
+        C-contiguous and finite. Treat it as read-only.
+    check : MatrixCheck
+        Shape, dropped rows and constant columns.
+    column_scale : ndarray of float64, shape (d,)
+        Largest absolute value of each column (for overflow-safe rescaling).
+    """
+
+    values: np.ndarray
+    check: MatrixCheck
+    column_scale: np.ndarray
+
+    @property
+    def shape(self) -> tuple[int, int]:
+        """``(n, d)`` of :attr:`values`."""
+        return self.values.shape
+
+    def __array__(self, dtype: object = None, copy: object = None) -> np.ndarray:
+        return self.values if dtype is None else self.values.astype(dtype)
+
+
 def _first_nonfinite(bad: np.ndarray) -> tuple[int, int]:
     rows, cols = np.nonzero(bad)
     return int(rows[0]), int(cols[0])
@@ -73,10 +109,15 @@ def constant_columns(x: np.ndarray, *, rtol: float = 1e-12) -> np.ndarray:
     ndarray of int
         Sorted column indices.
     """
-    high = np.max(x, axis=0)
-    low = np.min(x, axis=0)
+    return _constant_from_range(np.max(x, axis=0), np.min(x, axis=0), rtol)[0]
+
+
+def _constant_from_range(
+    high: np.ndarray, low: np.ndarray, rtol: float = 1e-12
+) -> tuple[np.ndarray, np.ndarray]:
+    """Constant-column indices and per-column max-abs from column maxima and minima."""
     scale = np.maximum(np.abs(high), np.abs(low))
-    return np.flatnonzero(high - low <= rtol * scale)
+    return np.flatnonzero(high - low <= rtol * scale), scale
 
 
 def as_matrix(
@@ -88,11 +129,34 @@ def as_matrix(
 ) -> tuple[np.ndarray, MatrixCheck]:
     """Validate an embedding matrix and return it as C-contiguous float64.
 
+    The tuple form of :func:`validate`; parameters are the same.
+
+    Returns
+    -------
+    x : ndarray of float64, shape (n, d)
+    check : MatrixCheck
+        What was found (constant columns, dropped rows) for the report.
+    """
+    valid = validate(data, name=name, nan_policy=nan_policy, min_rows=min_rows)
+    return valid.values, valid.check
+
+
+def validate(
+    data: object,
+    *,
+    name: str = "embeddings",
+    nan_policy: str = "raise",
+    min_rows: int = MIN_ROWS,
+) -> ValidatedMatrix:
+    """Validate an embedding matrix once, for any number of statistics.
+
     Parameters
     ----------
-    data : array_like, shape (n, d)
+    data : array_like or ValidatedMatrix, shape (n, d)
         Embeddings, one row per sample. Integer, float16/32/64 and memory-mapped
-        arrays are accepted; the result is always a float64 copy or view.
+        arrays are accepted; the values are always a float64 copy or view. A
+        :class:`ValidatedMatrix` is returned as it is (only ``min_rows`` is
+        checked again).
     name : str
         What to call the data in error messages.
     nan_policy : {"raise", "omit"}
@@ -104,17 +168,24 @@ def as_matrix(
 
     Returns
     -------
-    x : ndarray of float64, shape (n, d)
-    check : MatrixCheck
-        What was found (constant columns, dropped rows) for the report.
+    ValidatedMatrix
 
     Raises
     ------
     InvalidEmbeddingsError
         Not numeric, not 2-D, non-finite values under ``"raise"``, or too few rows.
+
+    Notes
+    -----
+    The clean path reads the data twice after the float64 conversion (column
+    maxima and minima): a NaN or infinity shows in those, so the element-wise
+    finiteness scan runs only when one is present.
     """
     if nan_policy not in NAN_POLICIES:
         raise UsageError(f"nan_policy must be one of {NAN_POLICIES}, got {nan_policy!r}")
+    if isinstance(data, ValidatedMatrix):
+        _require_rows(data.check.n, name, min_rows)
+        return data
     arr = np.asarray(data)
     if arr.dtype == object or arr.dtype.kind not in "biuf":
         raise InvalidEmbeddingsError(
@@ -134,8 +205,10 @@ def as_matrix(
     x = np.ascontiguousarray(arr, dtype=np.float64)
     notes: list[str] = []
     dropped = 0
-    bad = ~np.isfinite(x)
-    if bad.any():
+    _require_rows(x.shape[0], name, min_rows)
+    high, low = np.max(x, axis=0), np.min(x, axis=0)
+    if not (np.isfinite(high).all() and np.isfinite(low).all()):
+        bad = ~np.isfinite(x)
         count = int(bad.sum())
         row, col = _first_nonfinite(bad)
         if nan_policy == "raise":
@@ -147,11 +220,10 @@ def as_matrix(
         dropped = int((~keep).sum())
         x = np.ascontiguousarray(x[keep])
         notes.append(f"dropped {dropped} row(s) holding {count} NaN/Inf value(s)")
-    if x.shape[0] < min_rows:
-        raise InvalidEmbeddingsError(
-            f"{name} has {x.shape[0]} row(s); at least {min_rows} are needed"
-        )
-    const = tuple(int(i) for i in constant_columns(x))
+        _require_rows(x.shape[0], name, min_rows)
+        high, low = np.max(x, axis=0), np.min(x, axis=0)
+    const_idx, scale = _constant_from_range(high, low)
+    const = tuple(int(i) for i in const_idx)
     if const:
         shown = ", ".join(str(i) for i in const[:10]) + (" ..." if len(const) > 10 else "")
         notes.append(f"{len(const)} constant column(s) excluded from per-coordinate tests: {shown}")
@@ -163,4 +235,9 @@ def as_matrix(
         constant_columns=const,
         notes=tuple(notes),
     )
-    return x, check
+    return ValidatedMatrix(values=x, check=check, column_scale=scale)
+
+
+def _require_rows(n: int, name: str, min_rows: int) -> None:
+    if n < min_rows:
+        raise InvalidEmbeddingsError(f"{name} has {n} row(s); at least {min_rows} are needed")

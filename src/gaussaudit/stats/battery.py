@@ -27,7 +27,7 @@ import numpy as np
 from scipy import stats
 
 from ..errors import NotApplicableError, UnknownNameError, UsageError
-from ._validation import MatrixCheck, as_matrix, constant_columns
+from ._validation import MatrixCheck, ValidatedMatrix, constant_columns, validate
 from .geometry import VIEWS, make_view, pca_whiten
 from .multiplicity import reject
 from .multivariate import mardia_henze_zirkler, subspace_tests
@@ -271,7 +271,7 @@ def _subsample(x: np.ndarray, max_rows: int | None, seed: int) -> tuple[np.ndarr
     return x[rows], f"{max_rows} of {n} rows (seeded subsample, seed {seed})"
 
 
-def _run_coordinate(name: str, x: np.ndarray, config: AuditConfig):
+def _run_coordinate(name: str, x: ValidatedMatrix, config: AuditConfig):
     if name == "dagostino_pearson" and x.shape[0] < DP_MIN_ROWS:
         return Skipped(name, f"needs at least {DP_MIN_ROWS} rows, got {x.shape[0]}")
     try:
@@ -284,7 +284,7 @@ def _run_coordinate(name: str, x: np.ndarray, config: AuditConfig):
         return Skipped(name, str(err))
 
 
-def _run_coordinates(m: np.ndarray, config: AuditConfig) -> dict:
+def _run_coordinates(m: ValidatedMatrix, config: AuditConfig) -> dict:
     """Per-coordinate tests in battery order; AD and DP share one pass when both run."""
     wanted = [t for t in COORDINATE_TESTS if t in config.tests]
     fused: dict = {}
@@ -457,14 +457,16 @@ def _subspaces(m: np.ndarray, config: AuditConfig, notes: list[str]) -> Subspace
     return result
 
 
-def _audit_view(x: np.ndarray, name: str, config: AuditConfig) -> ViewAudit:
-    view = make_view(x, name)
+def _audit_view(x: ValidatedMatrix, name: str, config: AuditConfig) -> ViewAudit:
+    view = make_view(x.values, name)
     m = view.matrix
+    # Validated once per view; every test below takes it without scanning again.
+    valid = x if name == "raw" else validate(m, name=f"the {name} view")
     notes = list(view.notes)
     norms = None
     if "norms" in config.tests:
-        norms = norm_concentration(m)
-    coords = _run_coordinates(m, config)
+        norms = norm_concentration(valid)
+    coords = _run_coordinates(valid, config)
     mv = _full_multivariate(m, config)
     note = mv.pop("_note", None)
     if note:
@@ -478,7 +480,10 @@ def _audit_view(x: np.ndarray, name: str, config: AuditConfig) -> ViewAudit:
 
         try:
             projections = projection_tests(
-                m, n_projections=config.projections, seed=config.seed, threshold=config.threshold
+                valid,
+                n_projections=config.projections,
+                seed=config.seed,
+                threshold=config.threshold,
             )
         except NotApplicableError as err:
             projections = Skipped("projections", str(err))
@@ -524,17 +529,20 @@ def audit(data: object, config: AuditConfig | None = None, **overrides: object) 
     """
     cfg = replace(config or AuditConfig(), **overrides) if overrides else (config or AuditConfig())
     matrix = getattr(data, "matrix", data)
-    x, check = as_matrix(matrix)
+    valid = validate(matrix)
+    check = valid.check
     loaded = getattr(data, "check", None)
     if isinstance(loaded, MatrixCheck):  # keep what loading found (e.g. dropped rows)
         check = replace(loaded, constant_columns=check.constant_columns)
-    n_input = x.shape[0]
-    x, note = _subsample(x, cfg.max_samples, cfg.seed)
+    n_input = valid.shape[0]
+    x, note = _subsample(valid.values, cfg.max_samples, cfg.seed)
+    if note:
+        valid = validate(x)
     notes = [f"audited {note}"] if note else []
     notes += [n.replace("excluded from", "(raw values) excluded from") for n in check.notes]
     views = {}
     for name in cfg.views:
-        views[name] = _audit_view(x, name, cfg)
+        views[name] = _audit_view(valid, name, cfg)
     return AuditResult(
         config=cfg, views=views, check=check, n_input=n_input, notes=tuple(notes), matrix=x
     )

@@ -44,10 +44,23 @@ _BLOCK_ROWS = 1024
 
 
 def _spectrum(x: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Centred, max-scaled rows and the eigen-decomposition of their covariance (ddof 0)."""
+    """Centred rows and the eigen-decomposition of their covariance (ddof 0).
+
+    The rows are divided by their largest absolute value only when the
+    covariance overflows or underflows (values beyond about 1e±130), which is
+    checked on the d x d result instead of with a pass over the data; the
+    eigenvectors, and every ratio of eigenvalues, do not depend on that scale.
+    """
     c = x - x.mean(axis=0)
-    c /= np.max(np.abs(c)) or 1.0
-    vals, vecs = np.linalg.eigh(c.T @ c / c.shape[0])
+    with np.errstate(over="ignore", under="ignore"):
+        cov = c.T @ c / c.shape[0]
+    top = float(np.max(np.abs(cov), initial=0.0))
+    if not np.isfinite(top) or top < 2.0**-800:
+        peak = float(np.max(np.abs(c), initial=0.0))
+        if peak > 0.0:  # zero only when all rows are equal
+            c /= peak
+            cov = c.T @ c / c.shape[0]
+    vals, vecs = np.linalg.eigh(cov)
     return c, vals, vecs
 
 
@@ -93,8 +106,24 @@ def covariance_problem(x: np.ndarray, *, max_condition: float = MAX_CONDITION) -
     return _spectrum_problem(n, p, _spectrum(x)[1], max_condition)
 
 
-def mahalanobis_whiten(x: np.ndarray, *, max_condition: float = MAX_CONDITION) -> np.ndarray:
+def mahalanobis_whiten(
+    x: np.ndarray, *, max_condition: float = MAX_CONDITION, scale: float = 1.0
+) -> np.ndarray:
     """Rows ``y_j`` with ``y_j . y_k = (x_j - m)' S^-1 (x_k - m)``, S with denominator n.
+
+    Parameters
+    ----------
+    x : ndarray, shape (n, p)
+    max_condition : float
+        Largest acceptable condition number of S.
+    scale : float
+        Multiply the whitened rows by this (folds a constant such as the
+        Henze–Zirkler bandwidth into the whitening at no cost).
+
+    Returns
+    -------
+    ndarray, shape (n, p)
+        A new array; ``x`` is not modified.
 
     Raises
     ------
@@ -108,7 +137,12 @@ def mahalanobis_whiten(x: np.ndarray, *, max_condition: float = MAX_CONDITION) -
         problem = _spectrum_problem(n, p, vals, max_condition)
     if problem:
         raise NotApplicableError(problem)
-    return (c @ vecs) / np.sqrt(vals)
+    w = vecs * (scale / np.sqrt(vals))
+    # Rotate the centred copy in place, a row block at a time: no second n x p array.
+    step = max(1, 2**21 // max(p, 1))
+    for i0 in range(0, n, step):
+        c[i0 : i0 + step] = c[i0 : i0 + step] @ w
+    return c
 
 
 def hz_beta(n: int, p: int) -> float:
@@ -139,33 +173,37 @@ def hz_null_moments(n: int, p: int) -> tuple[float, float, float]:
     return b, float(mu), float(var)
 
 
-def _block_sums(
-    y: np.ndarray, beta: float, *, block_rows: int, skew: bool, hz: bool
-) -> tuple[float, float]:
-    """Return ``sum_jk D_jk^3`` and ``sum_jk exp(-beta^2/2 ||y_j - y_k||^2)``.
+def _block_sums(y: np.ndarray, *, block_rows: int, skew: bool, hz: bool) -> tuple[float, float]:
+    """Return ``sum_jk (y_j . y_k)^3`` and ``sum_jk exp(-||y_j - y_k||^2 / 2)``.
 
-    Only the upper block triangle is computed; off-diagonal blocks count twice.
+    ``y`` holds whitened rows already multiplied by the Henze–Zirkler
+    bandwidth, so the kernel's exponent is ``y_j . y_k - a_j - a_k`` with
+    ``a_j = ||y_j||^2 / 2``. Only the upper block triangle is computed;
+    off-diagonal blocks count twice. Each block's Gram product is written into
+    one reused buffer and every later step works in place.
     """
     n = y.shape[0]
-    sq = np.einsum("ij,ij->i", y, y)
-    half_b2 = 0.5 * beta * beta
-    a = half_b2 * sq
+    a = 0.5 * np.einsum("ij,ij->i", y, y)
+    rows = min(block_rows, n)
+    gram = np.empty((rows, rows))
+    square = np.empty((rows, rows)) if skew else None
     cube_sum = 0.0
     exp_sum = 0.0
-    for i0 in range(0, n, block_rows):
-        yi = y[i0 : i0 + block_rows]
-        ai = a[i0 : i0 + block_rows, None]
-        for j0 in range(i0, n, block_rows):
+    for i0 in range(0, n, rows):
+        yi = y[i0 : i0 + rows]
+        ai = a[i0 : i0 + rows, None]
+        for j0 in range(i0, n, rows):
+            yj = y[j0 : j0 + rows]
             weight = 1.0 if j0 == i0 else 2.0
-            g = yi @ y[j0 : j0 + block_rows].T
+            shape = (yi.shape[0], yj.shape[0])
+            full = shape == gram.shape
+            g = np.matmul(yi, yj.T, out=gram) if full else yi @ yj.T
             if skew:
-                t = g * g
-                t *= g
-                cube_sum += weight * float(t.sum())
+                t = np.multiply(g, g, out=square) if full else g * g
+                cube_sum += weight * float(np.vdot(t, g))
             if hz:
-                g *= 2.0 * half_b2
                 g -= ai
-                g -= a[None, j0 : j0 + block_rows]
+                g -= a[None, j0 : j0 + rows]
                 np.exp(g, out=g)
                 exp_sum += weight * float(g.sum())
     return cube_sum, exp_sum
@@ -230,7 +268,7 @@ def mardia_henze_zirkler(
     ----------
     x : array_like, shape (n, p)
     block_rows : int
-        Rows per block; memory is about ``3 * block_rows**2 * 8`` bytes beyond
+        Rows per block; memory is about ``2 * block_rows**2 * 8`` bytes beyond
         the whitened copy of ``x``.
     which : tuple of {"mardia", "hz"}
         Which statistics to compute.
@@ -252,10 +290,12 @@ def mardia_henze_zirkler(
         _, mu, var = hz_null_moments(n, p)
         if not (var > 0 and np.sqrt(var) / mu > HZ_MIN_RELATIVE_SPREAD):
             _hz_from(n, p, 0.0, np.zeros(1))  # raises with the reason
-    y = mahalanobis_whiten(arr)
-    sq = np.einsum("ij,ij->i", y, y)
     beta = hz_beta(n, p)
-    cube_sum, exp_sum = _block_sums(y, beta, block_rows=block_rows, skew=want_m, hz=want_h)
+    scale = beta if want_h else 1.0
+    y = mahalanobis_whiten(arr, scale=scale)
+    cube_sum, exp_sum = _block_sums(y, block_rows=block_rows, skew=want_m, hz=want_h)
+    sq = np.einsum("ij,ij->i", y, y) / scale**2
+    cube_sum /= scale**6
     m = _mardia_from(n, p, cube_sum, sq) if want_m else None
     h = _hz_from(n, p, exp_sum, sq) if want_h else None
     return m, h

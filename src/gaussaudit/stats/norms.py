@@ -12,7 +12,7 @@ from __future__ import annotations
 import numpy as np
 from scipy import special
 
-from ._validation import as_matrix
+from ._validation import validate
 from .results import NormResult
 
 __all__ = [
@@ -137,8 +137,9 @@ def norm_concentration(x: np.ndarray) -> NormResult:
     supervised ResNet features, PAPER.md Table 1) means a wide radial spread:
     a scale mixture, not a thin shell.
     """
-    arr, check = as_matrix(x)
-    scale = np.max(np.abs(arr))
+    valid = validate(x)
+    arr, check = valid.values, valid.check
+    scale = float(np.max(valid.column_scale))
     scale = scale if scale > 0 else 1.0
     y = arr / scale  # CV and d_eff are scale free; avoids overflow in squares
     norms = np.sqrt(np.einsum("ij,ij->i", y, y))

@@ -27,7 +27,7 @@ import numpy as np
 from scipy import special
 
 from ..errors import NotApplicableError
-from ._validation import as_matrix
+from ._validation import validate
 from .results import CoordinateTestResult
 
 __all__ = [
@@ -56,15 +56,18 @@ _AD_VERTEX = 5.709 / (2 * 0.0186)
 
 
 def _prepare(x: np.ndarray) -> tuple[np.ndarray, np.ndarray, int]:
-    """Validate, drop constant columns, and rescale columns exactly by 2**-e."""
-    arr, check = as_matrix(x)
-    const = np.asarray(check.constant_columns, dtype=int)
+    """Validate, drop constant columns, and rescale columns exactly by 2**-e.
+
+    Validation already knows each column's largest absolute value, so deciding
+    whether a column needs rescaling costs no pass over the data.
+    """
+    valid = validate(x)
+    arr, const = valid.values, np.asarray(valid.check.constant_columns, dtype=int)
     columns = np.setdiff1d(np.arange(arr.shape[1]), const)
     y = arr[:, columns] if const.size else arr
-    if y.size:
-        big = np.max(np.abs(y), axis=0)
-        if np.any(big > 2.0**400) or np.any(big < 2.0**-400):
-            y = np.ldexp(y, -np.frexp(big)[1])  # exact rescaling by powers of two
+    big = valid.column_scale[columns]
+    if big.size and (np.any(big > 2.0**400) or np.any(big < 2.0**-400)):
+        y = np.ldexp(y, -np.frexp(big)[1])  # exact rescaling by powers of two
     return y, columns, arr.shape[1]
 
 
