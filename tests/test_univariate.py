@@ -133,6 +133,19 @@ def test_shapiro_wilk_subsamples_above_5000_rows_with_a_recorded_seed(rng):
     np.testing.assert_array_equal(res.pvalues, again.pvalues)
 
 
+def test_shapiro_wilk_skips_columns_constant_on_the_subsample(rng):
+    x = rng.standard_normal((6000, 3))
+    x[:, 1] = 0.0
+    x[3, 1] = 1.0  # one non-zero value: a rare pixel, constant on most subsamples
+    rows = np.sort(np.random.default_rng(0).choice(6000, 5000, replace=False))
+    assert 3 not in rows  # the seed-0 subsample misses it
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # scipy warns on a zero-range input
+        res = shapiro_wilk(x, seed=0)
+    np.testing.assert_array_equal(res.columns, [0, 2])
+    assert "1 column(s) constant on the subsample" in res.notes[1]
+
+
 def test_lilliefors_matches_statsmodels(mixed):
     res = lilliefors(mixed)
     for j, col in enumerate(mixed.T):

@@ -488,6 +488,12 @@ def shapiro_wilk(
     y, columns, d = _prepare(x)
     n_input = y.shape[0]
     sub, note = _subsample_rows(y, max_rows, seed)
+    notes = [note] if note else []
+    if note:  # a rare-valued column can be constant on the subsample
+        flat = np.all(sub == sub[0], axis=0)
+        if flat.any():
+            sub, columns = sub[:, ~flat], columns[~flat]
+            notes.append(f"{int(flat.sum())} column(s) constant on the subsample were not tested")
     w = np.empty(sub.shape[1])
     p = np.empty(sub.shape[1])
     for j in range(sub.shape[1]):
@@ -503,7 +509,7 @@ def shapiro_wilk(
         d=d,
         method="Shapiro-Wilk W, Royston (1995) p-value (scipy.stats.shapiro)",
         seed=seed if note else None,
-        notes=(note,) if note else (),
+        notes=tuple(notes),
     )
 
 
