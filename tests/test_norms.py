@@ -55,3 +55,13 @@ def test_d_greater_than_n_and_huge_values(rng):
     res = norm_concentration(x)
     assert np.isfinite(res.cv) and np.isfinite(res.effective_dimension)
     assert res.effective_dimension <= 50
+
+
+@pytest.mark.parametrize("scale", [2.0**300, 2.0**-300])
+def test_extreme_magnitudes_give_the_same_summary(rng, scale):
+    x = rng.standard_normal((300, 20)) + 0.5
+    base, far = norm_concentration(x), norm_concentration(x * scale)
+    assert far.cv == base.cv  # rescaling by a power of two is exact
+    assert far.mean == base.mean * scale
+    assert far.effective_dimension == pytest.approx(base.effective_dimension, rel=1e-12)
+    assert far.cv_matched_gaussian == pytest.approx(base.cv_matched_gaussian, rel=1e-12)

@@ -117,3 +117,19 @@ def test_multivariate_is_scale_free_at_extreme_magnitudes(rng, scale):
     assert m1.b1 == pytest.approx(m0.b1, rel=1e-9)
     assert m1.b2 == pytest.approx(m0.b2, rel=1e-9)
     assert h1.statistic == pytest.approx(h0.statistic, rel=1e-9)
+
+
+def test_dead_dimension_is_treated_as_constant(rng):
+    # all-MiniLM-L6-v2 has two coordinates whose values stay below 1e-31 while the
+    # others are near 0.1: rounding residue, not a feature to test for normality.
+    x = rng.standard_normal((500, 5)) * 0.1
+    x[:, 3] = rng.standard_normal(500) * 1e-32
+    valid = validate(x)
+    assert valid.check.constant_columns == (3,)
+    assert "numerically zero" in valid.check.notes[0]
+    res = anderson_darling(valid)
+    np.testing.assert_array_equal(res.columns, [0, 1, 2, 4])
+    tiny = validate(x * 1e-200)  # the rule is relative: a uniformly tiny matrix is fine
+    assert tiny.check.constant_columns == (3,)
+    x[:3, 0] = 1e30  # one column of huge outliers does not make the others dead
+    assert validate(x).check.constant_columns == (3,)

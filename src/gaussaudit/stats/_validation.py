@@ -101,8 +101,13 @@ def constant_columns(x: np.ndarray, *, rtol: float = 1e-12) -> np.ndarray:
     x : ndarray, shape (n, d)
         Finite float matrix.
     rtol : float
-        A column is constant when its range is at most ``rtol`` times its
-        largest absolute value (exactly equal values for ``rtol=0``).
+        A column is constant when its range is at most ``rtol`` times its own
+        largest absolute value, or at most ``rtol`` times the median over
+        columns of that value (a "dead" dimension whose values are rounding
+        residue: two coordinates of all-MiniLM-L6-v2 stay below 1e-31 while
+        the others are near 0.1). The median, not the maximum, so that one
+        column of huge outliers does not make every other column look dead.
+        ``rtol=0`` asks for exactly equal values.
 
     Returns
     -------
@@ -117,7 +122,9 @@ def _constant_from_range(
 ) -> tuple[np.ndarray, np.ndarray]:
     """Constant-column indices and per-column max-abs from column maxima and minima."""
     scale = np.maximum(np.abs(high), np.abs(low))
-    return np.flatnonzero(high - low <= rtol * scale), scale
+    typical = float(np.median(scale)) if scale.size else 0.0
+    limit = rtol * np.maximum(scale, typical)
+    return np.flatnonzero(high - low <= limit), scale
 
 
 def as_matrix(
@@ -226,7 +233,10 @@ def validate(
     const = tuple(int(i) for i in const_idx)
     if const:
         shown = ", ".join(str(i) for i in const[:10]) + (" ..." if len(const) > 10 else "")
-        notes.append(f"{len(const)} constant column(s) excluded from per-coordinate tests: {shown}")
+        notes.append(
+            f"{len(const)} constant or numerically zero column(s) excluded from "
+            f"per-coordinate tests: {shown}"
+        )
     check = MatrixCheck(
         n=int(x.shape[0]),
         d=int(x.shape[1]),

@@ -46,7 +46,10 @@ def cv_isotropic_gaussian(d: int) -> float:
 
 def covariance_eigenvalues(x: np.ndarray) -> np.ndarray:
     """Eigenvalues (descending, clipped at 0) of the sample covariance (ddof=0)."""
-    c = x - x.mean(axis=0)
+    return _centred_eigenvalues(x - x.mean(axis=0))
+
+
+def _centred_eigenvalues(c: np.ndarray) -> np.ndarray:
     n, d = c.shape
     if d <= n:
         gram = c.T @ c / n
@@ -139,16 +142,21 @@ def norm_concentration(x: np.ndarray) -> NormResult:
     """
     valid = validate(x)
     arr, check = valid.values, valid.check
-    scale = float(np.max(valid.column_scale))
-    scale = scale if scale > 0 else 1.0
-    y = arr / scale  # CV and d_eff are scale free; avoids overflow in squares
+    # CV and d_eff are scale free. Rescale by an exact power of two only when
+    # squares could overflow or lose precision; the results are then identical.
+    top = float(np.max(valid.column_scale))
+    scale = (
+        1.0 if top == 0.0 or 2.0**-200 < top < 2.0**200 else float(np.ldexp(1.0, np.frexp(top)[1]))
+    )
+    y = arr if scale == 1.0 else arr / scale
     norms = np.sqrt(np.einsum("ij,ij->i", y, y))
     mean = float(norms.mean())
     std = float(norms.std())
-    ev = covariance_eigenvalues(y)
     mu = y.mean(axis=0)
+    c = y - mu
+    ev = _centred_eigenvalues(c)
     # m'Sm = ||C m||^2 / n with C the centred rows: no d x d matrix needed.
-    mean_quad = float(np.sum(((y - mu) @ mu) ** 2) / y.shape[0])
+    mean_quad = float(np.sum((c @ mu) ** 2) / y.shape[0])
     cv_matched = cv_matched_gaussian(ev, float(mu @ mu), mean_quad)
     return NormResult(
         norms=norms * scale,

@@ -53,6 +53,8 @@ DP_MIN_ROWS = 20
 SW_MAX_ROWS = 5000
 _BLOCK = 128
 _AD_VERTEX = 5.709 / (2 * 0.0186)
+#: Beyond this |w| the normal tail leaves the normal float range (Phi(-37) ~ 6e-300).
+_FAR_TAIL = 37.0
 
 
 def _prepare(x: np.ndarray) -> tuple[np.ndarray, np.ndarray, int]:
@@ -138,9 +140,17 @@ def _ad_block(block: np.ndarray, with_moments: bool = False) -> np.ndarray:
     Uses ``A² = -n - (1/n) sum_j [(2j-1) log Phi(w_j) + (2n+1-2j) log(1-Phi(w_j))]``
     over the sorted standardised values ``w_j``, with one normal-tail evaluation
     ``t = Phi(-|w|)`` per element: the smaller tail is ``log t`` and the larger
-    ``log1p(-t)``, both accurate. Where ``t`` underflows, ``log_ndtr`` is used.
-    Columns are transposed to contiguous rows first, so sorting and the
-    reductions stream through memory.
+    ``log1p(-t)``, both accurate. Rows reaching ``|w| > 37`` (where ``t``
+    leaves the normal float range) use ``log_ndtr`` instead.
+
+    Each sorted row is negative on a prefix, so the weight of ``log t`` is
+    ``2j-1`` on that prefix and ``2n+1-2j`` after it, and
+    ``sum = sum_j c_j (log t_j - log1p(-t_j)) + 2n sum_j log1p(-t_j)`` needs no
+    element-wise selection. The weighted terms are formed in place and added
+    with NumPy's pairwise summation, which keeps the result as accurate as
+    ``scipy.stats.anderson`` (about 1e-12 relative at n = 10,000; sequential
+    dot products lose a factor of 10-50). Columns are transposed to contiguous
+    rows first, so sorting and the reductions stream through memory.
     """
     w = np.array(block.T, dtype=np.float64, order="C")  # (columns, n), one copy
     n = w.shape[1]
@@ -153,23 +163,23 @@ def _ad_block(block: np.ndarray, with_moments: bool = False) -> np.ndarray:
         g1 = np.einsum("ij,ij->i", w2, w) / n / m2**1.5
         g2 = np.einsum("ij,ij->i", w2, w2) / n / m2**2 - 3.0
         del w2
-    negative = w < 0.0
-    t = special.ndtr(-np.abs(w, out=w), out=w)  # w is no longer needed
-    log_large = np.log1p(-t)
+    negatives = [int(np.searchsorted(row, 0.0)) for row in w]  # sorted: a prefix
+    far = (w[:, 0] < -_FAR_TAIL) | (w[:, -1] > _FAR_TAIL)
+    t = special.ndtr(np.negative(np.abs(w, out=w), out=w), out=w)  # w is no longer needed
+    log_large = np.negative(t)
+    np.log1p(log_large, out=log_large)
     with np.errstate(divide="ignore"):
         log_small = np.log(t, out=t)
-    tiny = np.isneginf(log_small)
-    if tiny.any():  # |w| > ~38: recompute the tail from the statistic's definition
-        log_small[tiny] = special.log_ndtr(-np.abs(_standardised(block.T[tiny.any(axis=1)])))[
-            tiny[tiny.any(axis=1)]
-        ]
+    if far.any():  # recompute those rows' small tails from the statistic's definition
+        log_small[far] = special.log_ndtr(-np.abs(_standardised(block.T[far])))
     j = np.arange(1, n + 1, dtype=np.float64)
     up = 2.0 * j - 1.0
     down = 2.0 * n + 1.0 - 2.0 * j
-    # log Phi = small tail where w < 0, large tail elsewhere; log(1 - Phi) the other
-    log_cdf = np.where(negative, log_small, log_large)
-    log_sf = np.where(negative, log_large, log_small)
-    total = log_cdf @ up + log_sf @ down
+    log_small -= log_large
+    for row, k in zip(log_small, negatives, strict=True):
+        row[:k] *= up[:k]
+        row[k:] *= down[k:]
+    total = log_small.sum(axis=1) + 2.0 * n * log_large.sum(axis=1)
     stat = -n - total / n
     return np.vstack([stat, g1, g2]) if with_moments else stat
 
