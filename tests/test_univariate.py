@@ -159,6 +159,17 @@ def test_shapiro_wilk_skips_columns_constant_on_the_subsample(rng):
     assert "1 column(s) constant on the subsample" in res.notes[1]
 
 
+@pytest.mark.parametrize("n", [12, 30, 120, 1000])
+def test_lilliefors_vectorised_equals_statsmodels_per_column(rng, n):
+    # Both p-value branches: Dallal-Wilkinson below 0.1, the simulated table above.
+    x = np.column_stack([rng.standard_normal((n, 20)), rng.standard_t(2, (n, 10))])
+    res = lilliefors(x)
+    ref = np.array([sm_lilliefors(c, dist="norm", pvalmethod="approx") for c in x.T])
+    np.testing.assert_allclose(res.statistics, ref[:, 0], rtol=1e-10)
+    np.testing.assert_allclose(res.pvalues, ref[:, 1], rtol=1e-10)
+    assert (ref[:, 1] > 0.1).any() and (ref[:, 1] < 0.1).any()
+
+
 def test_lilliefors_matches_statsmodels(mixed):
     res = lilliefors(mixed)
     for j, col in enumerate(mixed.T):

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import json
 import math
+import os
 from functools import lru_cache
 from importlib import resources
 
@@ -23,7 +24,7 @@ from numpy.polynomial.hermite_e import hermegauss
 from ..errors import UsageError
 from ._validation import MIN_ROWS
 from .results import CoordinateTestResult
-from .univariate import _prepare
+from .univariate import _map_column_blocks, _prepare
 
 __all__ = ["epps_pulley", "epps_pulley_pvalue"]
 
@@ -107,24 +108,26 @@ def _block_statistics(z: np.ndarray) -> np.ndarray:
     real /= n
     imag /= n
     real -= _NORMAL_CF[:, None]
-    return n * (_WEIGHTS @ (real * real + imag * imag)) + exact
+    # einsum, not @: this runs on worker threads, where BLAS would start its own
+    return n * np.einsum("i,ij->j", _WEIGHTS, real * real + imag * imag) + exact
+
+
+def _standardised_statistics(block: np.ndarray) -> np.ndarray:
+    return _block_statistics((block - block.mean(axis=0)) / block.std(axis=0))
 
 
 def _statistics(y: np.ndarray) -> np.ndarray:
     """Epps–Pulley statistic of every column of a float64 ``(n, m)`` matrix.
 
     No validation: columns must be finite and non-constant. Columns are
-    standardised (ddof=0) and processed in blocks of about 2**21 elements.
+    standardised (ddof=0) and processed in blocks of about 2**21 elements,
+    on threads.
     """
     y = np.asarray(y, dtype=np.float64)
     n, m = y.shape
-    out = np.empty(m)
-    step = max(1, _BLOCK_ELEMENTS // max(n, 1))
-    for start in range(0, m, step):
-        block = y[:, start : start + step]
-        z = (block - block.mean(axis=0)) / block.std(axis=0)
-        out[start : start + step] = _block_statistics(z)
-    return out
+    # Blocks of at most 2**21 elements, and at least one block per CPU thread.
+    width = max(1, min(_BLOCK_ELEMENTS // max(n, 1), -(-m // (os.cpu_count() or 1))))
+    return _map_column_blocks(_standardised_statistics, y, width=width)
 
 
 def epps_pulley_exact(y: np.ndarray) -> float:
