@@ -56,7 +56,16 @@ def test_npy_round_trip(tmp_path, x):
 
 
 def test_supported_formats():
-    assert set(SUPPORTED_FORMATS) == {"npy", "npz", "pt", "safetensors", "parquet", "csv"}
+    assert set(SUPPORTED_FORMATS) == {
+        "npy",
+        "npz",
+        "pt",
+        "safetensors",
+        "hdf5",
+        "zarr",
+        "parquet",
+        "csv",
+    }
 
 
 def test_npy_mmap_when_above_threshold(tmp_path, x, monkeypatch):

@@ -45,7 +45,16 @@ __all__ = [
 ]
 
 #: Input formats :func:`load_embeddings` reads (``.pth`` is read as ``"pt"``).
-SUPPORTED_FORMATS: tuple[str, ...] = ("npy", "npz", "pt", "safetensors", "parquet", "csv")
+SUPPORTED_FORMATS: tuple[str, ...] = (
+    "npy",
+    "npz",
+    "pt",
+    "safetensors",
+    "hdf5",
+    "zarr",
+    "parquet",
+    "csv",
+)
 
 _EXTENSIONS: dict[str, str] = {
     ".npy": "npy",
@@ -53,11 +62,14 @@ _EXTENSIONS: dict[str, str] = {
     ".pt": "pt",
     ".pth": "pt",
     ".safetensors": "safetensors",
+    ".h5": "hdf5",
+    ".hdf5": "hdf5",
+    ".zarr": "zarr",
     ".parquet": "parquet",
     ".csv": "csv",
 }
 _TABLE_FORMATS = ("parquet", "csv")
-_KEYED_FORMATS = ("npz", "pt", "safetensors")
+_KEYED_FORMATS = ("npz", "pt", "safetensors", "hdf5", "zarr")
 _RESHAPES = ("flatten",)
 _LABELS_SUFFIX = ".labels.npy"
 _NPY_MAGIC = b"\x93NUMPY"
@@ -855,11 +867,13 @@ def load_embeddings(
     Parameters
     ----------
     path : str or path-like
-        An ``.npy``, ``.npz``, ``.pt``/``.pth``, ``.safetensors``, ``.parquet``
-        or ``.csv`` file; the format is chosen by extension.
+        An ``.npy``, ``.npz``, ``.pt``/``.pth``, ``.safetensors``,
+        ``.h5``/``.hdf5``, ``.parquet`` or ``.csv`` file, or a ``.zarr``
+        directory; the format is chosen by extension.
     key : str, optional
-        The array to use in an ``.npz``, ``.pt`` (dict of tensors) or
-        ``.safetensors`` file. By default the only array, else the first
+        The array to use in an ``.npz``, ``.pt`` (dict of tensors),
+        ``.safetensors``, HDF5 or Zarr file (a path such as ``"group/emb"`` in
+        the last two). By default the only array, else the first
         floating-point one; the choice is recorded in ``selection["key"]``.
     columns : str or sequence of str, optional
         Table formats only: column names or ``prefix*`` patterns, as a list or
@@ -895,9 +909,11 @@ def load_embeddings(
     name = p.name or source
     if not p.exists():
         raise InvalidEmbeddingsError(f"no such file: {source}")
-    if p.is_dir():
-        raise InvalidEmbeddingsError(f"{source} is a directory, not an embeddings file")
     fmt = _EXTENSIONS.get(p.suffix.lower())
+    if p.is_dir() and fmt != "zarr":
+        raise InvalidEmbeddingsError(f"{source} is a directory, not an embeddings file")
+    if fmt == "zarr" and not p.is_dir():
+        raise InvalidEmbeddingsError(f"{source} is not a Zarr store (a .zarr directory)")
     if fmt is None:
         supported = ", ".join(sorted(_EXTENSIONS))
         raise InvalidEmbeddingsError(
@@ -907,7 +923,9 @@ def load_embeddings(
     if columns is not None and fmt not in _TABLE_FORMATS:
         raise UsageError(f"columns only applies to table files (.parquet, .csv), not .{fmt}")
     if key is not None and fmt not in _KEYED_FORMATS:
-        raise UsageError(f"key only applies to .npz, .pt and .safetensors files, not .{fmt}")
+        raise UsageError(
+            f"key only applies to .npz, .pt, .safetensors, HDF5 and Zarr files, not .{fmt}"
+        )
 
     provenance = read_sidecar(p)
     selection: dict[str, Any] = {
@@ -928,6 +946,12 @@ def load_embeddings(
         arr, selection["key"], input_dtype = _load_pt(p, name, key)
     elif fmt == "safetensors":
         arr, selection["key"], input_dtype = _load_safetensors(p, name, key)
+    elif fmt in ("hdf5", "zarr"):
+        from ._array_stores import load_hdf5, load_zarr
+
+        reader = load_hdf5 if fmt == "hdf5" else load_zarr
+        arr, selection["key"] = reader(p, name, key, _choose_key)
+        input_dtype = str(arr.dtype)
     else:
         loader = _load_parquet if fmt == "parquet" else _load_csv
         arr, selected, ignored = loader(p, name, columns)

@@ -101,7 +101,8 @@ def check(
     embeddings: Annotated[
         Path,
         typer.Argument(
-            help="Embedding file: .npy .npz .pt .safetensors .parquet .csv", show_default=False
+            help="Embedding file: .npy .npz .pt .safetensors .h5 .zarr .parquet .csv",
+            show_default=False,
         ),
     ],
     config: Annotated[
@@ -193,7 +194,8 @@ def check(
         ),
     ] = None,
     key: Annotated[
-        str | None, typer.Option(help="Array key in .npz/.pt/.safetensors.", show_default=False)
+        str | None,
+        typer.Option(help="Array key in .npz/.pt/.safetensors/.h5/.zarr.", show_default=False),
     ] = None,
     columns: Annotated[
         str | None,

@@ -19,7 +19,8 @@ def test(
     embeddings: Annotated[
         Path,
         typer.Argument(
-            help="Embedding file: .npy .npz .pt .safetensors .parquet .csv", show_default=False
+            help="Embedding file: .npy .npz .pt .safetensors .h5 .zarr .parquet .csv",
+            show_default=False,
         ),
     ],
     view: Annotated[
@@ -65,7 +66,8 @@ def test(
         Path | None, typer.Option(help="Write the report here (atomically).", show_default=False)
     ] = None,
     key: Annotated[
-        str | None, typer.Option(help="Array key in .npz/.pt/.safetensors.", show_default=False)
+        str | None,
+        typer.Option(help="Array key in .npz/.pt/.safetensors/.h5/.zarr.", show_default=False),
     ] = None,
     columns: Annotated[
         str | None,
