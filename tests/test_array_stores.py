@@ -120,3 +120,12 @@ def test_cli_reads_hdf5_with_key(h5_file, tmp_path, capsys):
     assert report["input"]["selection"]["key"] == "model/embeddings"
     code = main([str(a) for a in ["test", h5_file, "--key", "missing"]])
     assert code == 2 and "missing" in capsys.readouterr().err
+
+
+def test_zarr_v2_layout_is_read(tmp_path, x, zarr):
+    path = tmp_path / "v2.zarr"
+    root = zarr.open_group(str(path), mode="w", zarr_format=2)
+    root.create_array("emb", data=x)
+    es = load_embeddings(path)
+    assert es.selection["key"] == "emb"
+    np.testing.assert_array_equal(es.matrix, x.astype(np.float64))
