@@ -87,28 +87,36 @@ def embed(
 
     from ..extract import embed as run_embed
 
-    result = run_embed(
-        model,
-        dataset,
-        out=out,
-        split=split,
-        layer=layer,
-        weights=weights,
-        modality=modality,
-        checkpoint=checkpoint,
-        root=root,
-        download=download,
-        device=device,
-        batch_size=batch_size,
-        num_workers=num_workers,
-        precision=precision,
-        max_samples=max_samples,
-        seed=seed,
-        force=force,
-        dataset_options=parse_options(data_option),
-        encoder_options=parse_options(model_option),
-    )
+    result = run_embed(model, dataset, **_extraction_options(locals()))
     _summary(Console(stderr=True), result)
+
+
+#: The options ``embed`` and ``run`` share, passed on to :func:`gaussaudit.extract.embed`.
+_EXTRACTION_OPTIONS = (
+    "out",
+    "split",
+    "layer",
+    "weights",
+    "modality",
+    "checkpoint",
+    "root",
+    "download",
+    "device",
+    "batch_size",
+    "num_workers",
+    "precision",
+    "max_samples",
+    "seed",
+    "force",
+)
+
+
+def _extraction_options(arguments: dict) -> dict:
+    """Keyword arguments for ``extract.embed`` from a command's parsed arguments."""
+    options = {name: arguments[name] for name in _EXTRACTION_OPTIONS}
+    options["dataset_options"] = parse_options(arguments["data_option"])
+    options["encoder_options"] = parse_options(arguments["model_option"])
+    return options
 
 
 def parse_options(pairs: list[str] | None) -> dict:
@@ -189,27 +197,6 @@ def run(
     config = AuditConfig(
         alpha=alpha, seed=seed, views=parse_views(view), tests=parse_tests(tests), verdict=verdict
     )
-    result, model_report = embed_and_audit(
-        model,
-        dataset,
-        config,
-        out=out,
-        split=split,
-        layer=layer,
-        weights=weights,
-        modality=modality,
-        checkpoint=checkpoint,
-        root=root,
-        download=download,
-        device=device,
-        batch_size=batch_size,
-        num_workers=num_workers,
-        precision=precision,
-        max_samples=max_samples,
-        seed=seed,
-        force=force,
-        dataset_options=parse_options(data_option),
-        encoder_options=parse_options(model_option),
-    )
+    result, model_report = embed_and_audit(model, dataset, config, **_extraction_options(locals()))
     _summary(Console(stderr=True), result)
     emit_report(model_report, report, report_out)
