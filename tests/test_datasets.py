@@ -373,8 +373,11 @@ def fake_hf(monkeypatch):
         "label": ClassLabel(["even", "odd"]),
     }
 
+    config = types.ModuleType("datasets.config")
+    config.HF_HUB_OFFLINE = config.HF_DATASETS_OFFLINE = False
+
     def load(name, *args, **kwargs):
-        calls.append((name, args, kwargs))
+        calls.append((name, args, kwargs, config.HF_HUB_OFFLINE))
         if name == "offline/none":
             raise ConnectionError("no network")
         if kwargs["split"] == "nope":
@@ -383,7 +386,9 @@ def fake_hf(monkeypatch):
 
     module = types.ModuleType("datasets")
     module.load_dataset = load
+    module.config = config
     monkeypatch.setitem(sys.modules, "datasets", module)
+    monkeypatch.setitem(sys.modules, "datasets.config", config)
     return calls
 
 
@@ -400,10 +405,41 @@ def test_hf_column_selection(fake_hf):
     assert explicit.modality == "text" and fake_hf[-1][1] == ("cfg",)
     with pytest.raises(UnknownNameError, match="Did you mean 'text'"):
         load_dataset("hf:some/set", column="txt")
-    with pytest.raises(ResourceUnavailableError, match="no network"):
+    with pytest.raises(ResourceUnavailableError, match="not in the local datasets cache"):
         load_dataset("hf:offline/none")
+    with pytest.raises(ResourceUnavailableError, match="no network"):
+        load_dataset("hf:offline/none", download=True)
     with pytest.raises(UsageError, match="nope"):
         load_dataset("hf:some/set:nope")
+
+
+def test_hf_loads_offline_unless_download(fake_hf):
+    config = sys.modules["datasets.config"]
+    load_dataset("hf:some/set")
+    assert fake_hf[-1][3] is True  # offline during the call
+    assert config.HF_HUB_OFFLINE is False and config.HF_DATASETS_OFFLINE is False  # restored
+    load_dataset("hf:some/set", download=True)
+    assert fake_hf[-1][3] is False
+
+
+def test_hf_real_library_offline_without_download(tmp_path, monkeypatch):
+    datasets = pytest.importorskip("datasets")
+    import socket
+
+    def no_network(*args, **kwargs):
+        raise AssertionError("network access attempted")
+
+    monkeypatch.setattr(socket.socket, "connect", no_network)
+    before = datasets.config.HF_HUB_OFFLINE
+    folder = tmp_path / "reviews"
+    folder.mkdir()
+    (folder / "train.csv").write_text("text,label\ngood,1\nbad,0\nfine,1\n")
+    cache = str(tmp_path / "cache")
+    local = load_dataset(f"hf:{folder}:train", root=cache, modality="text")
+    assert local.items == ["good", "bad", "fine"]
+    with pytest.raises(ResourceUnavailableError, match="--download"):
+        load_dataset("hf:nobody-here/no-such-dataset", root=cache)
+    assert datasets.config.HF_HUB_OFFLINE == before  # the switch is restored
 
 
 # --------------------------------------------------------------------------- synthetic

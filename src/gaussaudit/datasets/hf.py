@@ -3,16 +3,20 @@
 The column is ``column=`` when given, else the first ``Image`` feature (or, with
 ``modality="text"`` or when there is no image column, the first string
 feature). Labels come from ``label_column=`` or the first ``ClassLabel``
-feature. ``root`` is passed as ``cache_dir``. Downloading follows the
-``datasets`` cache: a dataset already cached loads offline, anything else is
-fetched from the Hub (set ``HF_DATASETS_OFFLINE=1`` to forbid that); a failed
-fetch raises :class:`~gaussaudit.errors.ResourceUnavailableError`. The package
-is imported only when such a dataset is loaded.
+feature. ``root`` is passed as ``cache_dir``. Downloading is explicit, as for
+every other dataset: without ``download=True`` (``--download``) the load runs
+in the Hub libraries' offline mode, so a dataset already in the ``datasets``
+cache (or a local path) loads and anything else raises
+:class:`~gaussaudit.errors.ResourceUnavailableError` naming ``--download``
+without touching the network. A failed fetch raises the same error. The
+package is imported only when such a dataset is loaded.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import sys
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from typing import Any
 
 import numpy as np
@@ -56,6 +60,35 @@ class HFColumn(Sequence):
 
     def __repr__(self) -> str:
         return f"HFColumn(n={len(self)}, column={self.column!r})"
+
+
+#: Where ``datasets`` and ``huggingface_hub`` read their offline switch at call time.
+_OFFLINE_SWITCHES = (
+    ("datasets.config", ("HF_HUB_OFFLINE", "HF_DATASETS_OFFLINE")),
+    ("huggingface_hub.constants", ("HF_HUB_OFFLINE",)),
+)
+
+
+@contextmanager
+def _hub_offline() -> Iterator[None]:
+    """Switch the Hub libraries to offline mode for the duration, then restore them.
+
+    ``HF_HUB_OFFLINE`` is read from the environment when the libraries are
+    imported, but both consult the module attribute on every request, so
+    setting the attribute is what makes one call offline.
+    """
+    saved: list[tuple[Any, str, Any]] = []
+    for module_name, attributes in _OFFLINE_SWITCHES:
+        module = sys.modules.get(module_name)
+        for attribute in attributes:
+            if module is not None and hasattr(module, attribute):
+                saved.append((module, attribute, getattr(module, attribute)))
+                setattr(module, attribute, True)
+    try:
+        yield
+    finally:
+        for module, attribute, value in reversed(saved):
+            setattr(module, attribute, value)
 
 
 def _kind(feature: Any) -> str | None:
@@ -149,7 +182,8 @@ def create(
     split : str
         Split when the name carries none (default ``test``).
     download : bool
-        Recorded; fetching follows the ``datasets`` cache (see module notes).
+        Allow fetching from the Hub; without it only the local cache (or a
+        local path) is used.
     max_samples : int, optional
         Keep the first ``max_samples`` rows.
     seed : int
@@ -188,15 +222,22 @@ def create(
     if options.get("revision"):
         kwargs["revision"] = options["revision"]
     config = options.get("config")
+    args = (name, config) if config else (name,)
     try:
-        ds = (
-            datasets.load_dataset(name, config, **kwargs)
-            if config
-            else (datasets.load_dataset(name, **kwargs))
-        )
+        if download:
+            ds = datasets.load_dataset(*args, **kwargs)
+        else:
+            with _hub_offline():
+                ds = datasets.load_dataset(*args, **kwargs)
     except ValueError as err:  # unknown split or configuration
         raise UsageError(f"hf:{name}: {err}") from err
     except Exception as err:  # connection, hub and file errors alike
+        if not download and isinstance(err, (ConnectionError, FileNotFoundError)):
+            raise ResourceUnavailableError(
+                f"Hugging Face dataset {name!r} is not in the local datasets cache"
+                f"{f' ({root})' if root else ''}; pass --download (download=True) to "
+                "fetch it from the Hub"
+            ) from err
         raise ResourceUnavailableError(
             f"could not load Hugging Face dataset {name!r} (split {split!r}): "
             f"{type(err).__name__}: {err}"
