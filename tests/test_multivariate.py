@@ -4,7 +4,12 @@ import pytest
 
 from gaussaudit.errors import NotApplicableError
 from gaussaudit.stats import covariance_problem, henze_zirkler, mardia, mardia_henze_zirkler
-from gaussaudit.stats.multivariate import hz_null_moments
+from gaussaudit.stats.multivariate import (
+    _block_sums,
+    _tensor_cube_sum,
+    hz_null_moments,
+    mahalanobis_whiten,
+)
 from tests.conftest import load_golden_data
 
 MV_SETS = ["gauss_n50_d4", "mixed_n200_d5", "gauss_n15_d3", "heavy_n300_d3"]
@@ -46,6 +51,15 @@ def test_blockwise_equals_one_block(rng, block_rows):
     m_ref, h_ref = mardia_henze_zirkler(x, block_rows=10_000)
     assert m.b1 == pytest.approx(m_ref.b1, rel=1e-12)
     assert h.statistic == pytest.approx(h_ref.statistic, rel=1e-12)
+
+
+@pytest.mark.parametrize("shape", [(301, 4), (3000, 9), (40, 7)])
+def test_tensor_cube_sum_equals_blockwise_cubes(rng, shape):
+    # Mardia's sum of cubed inner products: O(n p^3) tensor form (used when p^2 < n)
+    # against the O(n^2 p) blockwise form (used otherwise), on the same whitened rows.
+    y = mahalanobis_whiten(rng.standard_t(5, size=shape))
+    by_blocks, _ = _block_sums(y, block_rows=97, skew=True, hz=False)
+    assert _tensor_cube_sum(y) == pytest.approx(by_blocks, rel=1e-11)
 
 
 def test_affine_invariance(rng):
