@@ -43,10 +43,19 @@ def audit_file(
     from .report.model import build_report
     from .stats.battery import audit
 
+    cfg = config or AuditConfig()
+    # The row subsample is taken while loading, so a large memory-mapped file is
+    # never converted whole; the audit then sees exactly the rows it would pick.
     embeddings = load_embeddings(
-        path, key=key, columns=columns, reshape=reshape, nan_policy=nan_policy
+        path,
+        key=key,
+        columns=columns,
+        reshape=reshape,
+        nan_policy=nan_policy,
+        max_rows=cfg.max_samples,
+        seed=cfg.seed,
     )
-    result = audit(embeddings, config)
+    result = audit(embeddings, cfg)
     return build_report(result, embeddings)
 
 

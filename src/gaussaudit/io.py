@@ -23,14 +23,20 @@ import os
 import re
 import uuid
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import IO, Any
 
 import numpy as np
 
 from .errors import InvalidEmbeddingsError, MissingExtraError, UnknownNameError, UsageError
-from .stats._validation import NAN_POLICIES, MatrixCheck, as_matrix
+from .stats._validation import (
+    NAN_POLICIES,
+    MatrixCheck,
+    as_matrix,
+    nonfinite_message,
+    nonfinite_summary,
+)
 
 __all__ = [
     "SUPPORTED_FORMATS",
@@ -814,18 +820,29 @@ def _finish(
     provenance: dict | None,
     labels: np.ndarray | None,
     selection: dict,
+    max_rows: int | None = None,
+    seed: int = 0,
 ) -> EmbeddingSet:
     input_shape = tuple(int(s) for s in arr.shape)
     arr = _apply_reshape(arr, selection["reshape"], name)
+    if labels is not None and (labels.ndim != 1 or labels.shape[0] != arr.shape[0]):
+        labels = None
+    arr, labels, dropped = _subsample_before_conversion(
+        arr, labels, selection, name=name, max_rows=max_rows, seed=seed
+    )
     keep = None
-    if labels is not None:
-        if labels.ndim != 1 or labels.shape[0] != arr.shape[0]:
-            labels = None
-        elif selection["nan_policy"] == "omit" and arr.ndim == 2 and arr.dtype.kind in "biuf":
-            keep = np.isfinite(arr).all(axis=1)
+    if labels is not None and selection["nan_policy"] == "omit" and arr.dtype.kind in "biuf":
+        keep = np.isfinite(arr).all(axis=1) if arr.ndim == 2 else None
     matrix, check = as_matrix(arr, name=name, nan_policy=selection["nan_policy"])
     if labels is not None and keep is not None and check.dropped_rows:
         labels = labels[keep]
+    if dropped is not None:  # rows were dropped before subsampling: report the file's count
+        rows, values = dropped
+        check = replace(
+            check,
+            dropped_rows=rows,
+            notes=(f"dropped {rows} row(s) holding {values} NaN/Inf value(s)", *check.notes),
+        )
     return EmbeddingSet(
         matrix=matrix,
         source=source,
@@ -836,6 +853,51 @@ def _finish(
         labels=labels,
         check=check,
         selection=selection,
+    )
+
+
+def _subsample_before_conversion(
+    arr: np.ndarray,
+    labels: np.ndarray | None,
+    selection: dict,
+    *,
+    name: str,
+    max_rows: int | None,
+    seed: int,
+) -> tuple[np.ndarray, np.ndarray | None, tuple[int, int] | None]:
+    """Keep a seeded subsample of rows before the float64 copy is made.
+
+    The rows are the ones :func:`gaussaudit.stats.audit` would pick with
+    ``max_samples=max_rows`` after validating the whole matrix, so the audit is
+    unchanged; only the selected rows are read from a memory-mapped file and
+    converted. The whole file is still checked for NaN/Inf, in row chunks.
+    Returns the rows, their labels and, when ``nan_policy="omit"`` dropped
+    rows first, ``(rows dropped, values)``.
+    """
+    n_file = arr.shape[0]
+    if max_rows is None or arr.ndim != 2 or arr.dtype.kind not in "biuf" or n_file <= max_rows:
+        return arr, labels, None
+    count, first = nonfinite_summary(arr)
+    candidates = None
+    if count:
+        if selection["nan_policy"] == "raise":
+            raise InvalidEmbeddingsError(nonfinite_message(name, count, first))
+        candidates = np.flatnonzero(_finite_rows(arr))
+        if candidates.size <= max_rows:  # nothing to subsample: the usual path drops rows
+            return arr, labels, None
+    n_valid = n_file if candidates is None else candidates.size
+    chosen = np.sort(np.random.default_rng(seed).choice(n_valid, size=max_rows, replace=False))
+    rows = chosen if candidates is None else candidates[chosen]
+    selection["rows"] = {"kept": int(max_rows), "of": int(n_valid), "seed": int(seed)}
+    dropped = None if candidates is None else (n_file - n_valid, count)
+    return np.asarray(arr[rows]), (labels[rows] if labels is not None else None), dropped
+
+
+def _finite_rows(arr: np.ndarray, chunk_elements: int = 2**22) -> np.ndarray:
+    """Row mask of all-finite rows, computed in row chunks."""
+    step = max(1, chunk_elements // max(arr.shape[1], 1))
+    return np.concatenate(
+        [np.isfinite(arr[i : i + step]).all(axis=1) for i in range(0, arr.shape[0], step)]
     )
 
 
@@ -861,6 +923,8 @@ def load_embeddings(
     reshape: str | None = None,
     nan_policy: str = "raise",
     mmap_threshold_bytes: int = 256 * 2**20,
+    max_rows: int | None = None,
+    seed: int = 0,
 ) -> EmbeddingSet:
     """Load an embedding matrix from a file and validate it.
 
@@ -887,6 +951,15 @@ def load_embeddings(
         the matching labels are dropped too.
     mmap_threshold_bytes : int
         ``.npy`` files larger than this are memory-mapped rather than read.
+    max_rows : int, optional
+        Keep a seeded subsample of this many rows, chosen before the float64
+        copy is made (only those rows are read from a memory-mapped file).
+        They are the rows ``audit(..., max_samples=max_rows, seed=seed)``
+        would choose from the whole matrix, so the audit is the same; the
+        whole file is still checked for NaN/Inf (in chunks). Recorded in
+        ``selection["rows"]`` as ``{"kept", "of", "seed"}``.
+    seed : int
+        Seed of that subsample.
 
     Returns
     -------
@@ -967,6 +1040,8 @@ def load_embeddings(
         provenance=provenance,
         labels=labels,
         selection=selection,
+        max_rows=max_rows,
+        seed=seed,
     )
 
 

@@ -23,6 +23,7 @@ __all__ = [
     "ValidatedMatrix",
     "as_matrix",
     "constant_columns",
+    "nonfinite_summary",
     "validate",
 ]
 
@@ -88,9 +89,44 @@ class ValidatedMatrix:
         return self.values if dtype is None else self.values.astype(dtype)
 
 
-def _first_nonfinite(bad: np.ndarray) -> tuple[int, int]:
-    rows, cols = np.nonzero(bad)
-    return int(rows[0]), int(cols[0])
+def nonfinite_summary(
+    x: np.ndarray, *, chunk_elements: int = 2**22
+) -> tuple[int, tuple[int, int] | None]:
+    """Count NaN/Inf values and find the first one, reading ``x`` in row chunks.
+
+    Parameters
+    ----------
+    x : ndarray, shape (n, d)
+        Any numeric array, e.g. a memory-mapped file; it is neither copied
+        whole nor converted.
+    chunk_elements : int
+        Elements per chunk (bounds the memory used).
+
+    Returns
+    -------
+    count : int
+    first : (row, column) or None
+    """
+    if x.dtype.kind not in "fc":
+        return 0, None
+    step = max(1, chunk_elements // max(int(np.prod(x.shape[1:])), 1))
+    count, first = 0, None
+    for start in range(0, x.shape[0], step):
+        bad = ~np.isfinite(x[start : start + step])
+        found = int(bad.sum())
+        if found and first is None:
+            rows, cols = np.nonzero(bad.reshape(bad.shape[0], -1))
+            first = (start + int(rows[0]), int(cols[0]))
+        count += found
+    return count, first
+
+
+def nonfinite_message(name: str, count: int, first: tuple[int, int]) -> str:
+    """Return the one-line error for NaN/Inf values under ``nan_policy="raise"``."""
+    return (
+        f"{name} has {count} NaN/Inf value(s), first at row {first[0]}, column {first[1]}; "
+        "pass --nan-policy omit to drop those rows"
+    )
 
 
 def constant_columns(x: np.ndarray, *, rtol: float = 1e-12) -> np.ndarray:
@@ -215,15 +251,10 @@ def validate(
     _require_rows(x.shape[0], name, min_rows)
     high, low = np.max(x, axis=0), np.min(x, axis=0)
     if not (np.isfinite(high).all() and np.isfinite(low).all()):
-        bad = ~np.isfinite(x)
-        count = int(bad.sum())
-        row, col = _first_nonfinite(bad)
+        count, first = nonfinite_summary(x)
         if nan_policy == "raise":
-            raise InvalidEmbeddingsError(
-                f"{name} has {count} NaN/Inf value(s), first at row {row}, column {col}; "
-                "pass --nan-policy omit to drop those rows"
-            )
-        keep = ~bad.any(axis=1)
+            raise InvalidEmbeddingsError(nonfinite_message(name, count, first))
+        keep = np.isfinite(x).all(axis=1)
         dropped = int((~keep).sum())
         x = np.ascontiguousarray(x[keep])
         notes.append(f"dropped {dropped} row(s) holding {count} NaN/Inf value(s)")

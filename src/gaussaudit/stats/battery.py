@@ -538,6 +538,13 @@ def audit(data: object, config: AuditConfig | None = None, **overrides: object) 
     x, note = _subsample(valid.values, cfg.max_samples, cfg.seed)
     if note:
         valid = validate(x)
+    loaded_rows = (getattr(data, "selection", None) or {}).get("rows")
+    if loaded_rows and not note:  # subsampled while loading (io.load_embeddings(max_rows=))
+        n_input = loaded_rows["of"]
+        note = (
+            f"{loaded_rows['kept']} of {loaded_rows['of']} rows "
+            f"(seeded subsample, seed {loaded_rows['seed']})"
+        )
     notes = [f"audited {note}"] if note else []
     notes += [n.replace("excluded from", "(raw values) excluded from") for n in check.notes]
     views = {}
