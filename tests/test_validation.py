@@ -133,3 +133,24 @@ def test_dead_dimension_is_treated_as_constant(rng):
     assert tiny.check.constant_columns == (3,)
     x[:3, 0] = 1e30  # one column of huge outliers does not make the others dead
     assert validate(x).check.constant_columns == (3,)
+
+
+def test_audit_reuses_the_validation_done_on_loading(tmp_path, rng, monkeypatch):
+    from gaussaudit.io import load_embeddings
+
+    path = tmp_path / "emb.npy"
+    np.save(path, rng.standard_normal((300, 10)))
+    embeddings = load_embeddings(path)
+    assert embeddings.validated.values is embeddings.matrix
+    calls = []
+    original = _validation.validate
+
+    def counting(values, **kwargs):
+        if not isinstance(values, ValidatedMatrix):
+            calls.append(values.shape)
+        return original(values, **kwargs)
+
+    for module in ("battery", "univariate", "norms", "projections", "multivariate"):
+        monkeypatch.setattr(f"gaussaudit.stats.{module}.validate", counting, raising=False)
+    audit(embeddings, views=("raw",), tests=("anderson_darling", "dagostino_pearson", "norms"))
+    assert calls == []

@@ -1,14 +1,14 @@
 """Read embedding matrices from files, and write them back atomically.
 
 :func:`load_embeddings` turns a file (``.npy``, ``.npz``, ``.pt``/``.pth``,
-``.safetensors``, ``.parquet`` or ``.csv``) into an :class:`EmbeddingSet`: the
-validated float64 matrix together with where it came from, what was selected
-from the file, and the JSON provenance sidecar written beside it. Every matrix
-goes through :func:`gaussaudit.stats._validation.as_matrix`, so the rules on
-shape, finiteness and row count are the same as everywhere else.
+``.safetensors``, ``.h5``/``.hdf5``, ``.zarr``, ``.parquet`` or ``.csv``) into
+an :class:`EmbeddingSet`: the validated float64 matrix together with where it
+came from, what was selected from the file, and the JSON provenance sidecar
+written beside it. Every matrix goes through :func:`gaussaudit.stats.validate`,
+so the rules on shape, finiteness and row count are the same as everywhere else.
 
-Heavy optional packages (torch, pyarrow, safetensors) are imported only inside
-the loader that needs them; a missing one raises
+Heavy optional packages (torch, pyarrow, safetensors, h5py, zarr) are imported
+only inside the loader that needs them; a missing one raises
 :class:`~gaussaudit.errors.MissingExtraError` naming the extra to install.
 
 :func:`save_embeddings`, :func:`atomic_write_bytes` and :func:`atomic_write_text`
@@ -33,9 +33,10 @@ from .errors import InvalidEmbeddingsError, MissingExtraError, UnknownNameError,
 from .stats._validation import (
     NAN_POLICIES,
     MatrixCheck,
-    as_matrix,
+    ValidatedMatrix,
     nonfinite_message,
     nonfinite_summary,
+    validate,
 )
 
 __all__ = [
@@ -88,7 +89,7 @@ class EmbeddingSet:
     Attributes
     ----------
     matrix : ndarray of float64, shape (n, d)
-        The validated matrix (C-contiguous, finite), from ``as_matrix``.
+        The validated matrix (C-contiguous, finite), from ``validate``.
     source : str
         The path as given, or ``"<array>"`` for in-memory data.
     input_format : str
@@ -111,6 +112,9 @@ class EmbeddingSet:
         ``.npz``/``.pt``/``.safetensors`` file, else None), ``"columns"`` (the
         table columns used, else None), ``"reshape"`` and ``"nan_policy"``;
         table formats also record ``"ignored_columns"``.
+    validated : ValidatedMatrix or None
+        ``matrix`` with what validation found, so that
+        :func:`gaussaudit.stats.audit` does not validate it again.
     """
 
     matrix: np.ndarray = field(repr=False)
@@ -122,6 +126,7 @@ class EmbeddingSet:
     labels: np.ndarray | None = field(repr=False)
     check: MatrixCheck = field(repr=False)
     selection: dict
+    validated: ValidatedMatrix | None = field(default=None, repr=False)
 
     @property
     def n(self) -> int:
@@ -833,7 +838,8 @@ def _finish(
     keep = None
     if labels is not None and selection["nan_policy"] == "omit" and arr.dtype.kind in "biuf":
         keep = np.isfinite(arr).all(axis=1) if arr.ndim == 2 else None
-    matrix, check = as_matrix(arr, name=name, nan_policy=selection["nan_policy"])
+    valid = validate(arr, name=name, nan_policy=selection["nan_policy"])
+    matrix, check = valid.values, valid.check
     if labels is not None and keep is not None and check.dropped_rows:
         labels = labels[keep]
     if dropped is not None:  # rows were dropped before subsampling: report the file's count
@@ -853,6 +859,7 @@ def _finish(
         labels=labels,
         check=check,
         selection=selection,
+        validated=valid,
     )
 
 
@@ -947,7 +954,7 @@ def load_embeddings(
     reshape : {None, "flatten"}
         ``"flatten"`` turns an (n, ...) array into (n, prod(...)).
     nan_policy : {"raise", "omit"}
-        What to do with NaN/Inf values (see ``as_matrix``); with ``"omit"``
+        What to do with NaN/Inf values (see ``gaussaudit.stats.validate``); with ``"omit"``
         the matching labels are dropped too.
     mmap_threshold_bytes : int
         ``.npy`` files larger than this are memory-mapped rather than read.
@@ -1067,7 +1074,7 @@ def from_array(
     reshape : {None, "flatten"}
         ``"flatten"`` turns an (n, ...) array into (n, prod(...)).
     nan_policy : {"raise", "omit"}
-        What to do with NaN/Inf values (see ``as_matrix``).
+        What to do with NaN/Inf values (see ``gaussaudit.stats.validate``).
 
     Returns
     -------

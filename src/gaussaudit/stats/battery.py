@@ -528,8 +528,9 @@ def audit(data: object, config: AuditConfig | None = None, **overrides: object) 
     True
     """
     cfg = replace(config or AuditConfig(), **overrides) if overrides else (config or AuditConfig())
-    matrix = getattr(data, "matrix", data)
-    valid = validate(matrix)
+    valid = getattr(data, "validated", None)  # an EmbeddingSet is validated on loading
+    if not isinstance(valid, ValidatedMatrix):
+        valid = validate(getattr(data, "matrix", data))
     check = valid.check
     loaded = getattr(data, "check", None)
     if isinstance(loaded, MatrixCheck):  # keep what loading found (e.g. dropped rows)
