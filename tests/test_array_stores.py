@@ -129,3 +129,39 @@ def test_zarr_v2_layout_is_read(tmp_path, x, zarr):
     es = load_embeddings(path)
     assert es.selection["key"] == "emb"
     np.testing.assert_array_equal(es.matrix, x.astype(np.float64))
+
+
+@pytest.mark.parametrize("store", ["h5_file", "zarr_store"])
+def test_row_subsample_reads_the_same_rows(store, request, x):
+    path = request.getfixturevalue(store)
+    es = load_embeddings(path, key="model/embeddings", max_rows=25, seed=4)
+    rows = np.sort(np.random.default_rng(4).choice(60, 25, replace=False))
+    np.testing.assert_array_equal(es.matrix, x[rows].astype(np.float64))
+    assert es.selection["rows"] == {"kept": 25, "of": 60, "seed": 4}
+
+
+def test_row_subsample_reads_only_those_rows(h5_file, monkeypatch):
+    from gaussaudit._array_stores import StoredArray
+
+    reads = []
+    original = StoredArray.__getitem__
+
+    def spy(self, index):
+        out = original(self, index)
+        reads.append(out.shape[0])
+        return out
+
+    monkeypatch.setattr(StoredArray, "__getitem__", spy)
+    monkeypatch.setattr(StoredArray, "__array__", lambda *a, **k: pytest.fail("read whole"))
+    load_embeddings(h5_file, key="model/embeddings", max_rows=25, seed=4)
+    assert reads[-1] == 25  # the sample; the rows before it are the chunked NaN check
+
+
+def test_corrupt_zarr_chunk_is_a_clear_error(tmp_path, x, zarr):
+    path = tmp_path / "bad.zarr"
+    arr = zarr.create_array(str(path), shape=x.shape, dtype="float32", chunks=(16, 5))
+    arr[...] = x
+    chunks = [p for p in path.rglob("*") if p.is_file() and p.name != "zarr.json"]
+    chunks[0].write_bytes(b"garbage")
+    with pytest.raises(InvalidEmbeddingsError, match="cannot be read"):
+        load_embeddings(path)

@@ -3,22 +3,27 @@
 Both hold named arrays in a tree of groups. The array to audit is chosen the
 way :mod:`gaussaudit.io` chooses one in an ``.npz``: ``key`` (a path such as
 ``"model/embeddings"``), else the only array, else the first floating-point
-one in the store's order. Neither format can carry pickled Python objects, and
-only the chosen array is read. ``h5py`` and ``zarr`` come with the ``formats``
-extra and are imported only here, only when such a file is loaded.
+one in the store's order. Neither format can carry pickled Python objects.
+
+:func:`open_array` yields the chosen array *unread*, as a :class:`StoredArray`:
+slicing it reads only those rows, so a seeded row subsample of a large store
+reads only the sampled rows (``io.load_embeddings(max_rows=...)``). ``h5py``
+and ``zarr`` come with the ``formats`` extra and are imported only here, only
+when such a file is opened.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from .errors import InvalidEmbeddingsError, MissingExtraError
+from .errors import GaussAuditError, InvalidEmbeddingsError, MissingExtraError
 
-__all__ = ["load_hdf5", "load_zarr"]
+__all__ = ["StoredArray", "open_array"]
 
 ChooseKey = Callable[..., str]
 
@@ -32,32 +37,93 @@ def _is_float(dtype: Any) -> bool:
     return np.dtype(dtype).kind == "f"
 
 
-def load_hdf5(
-    path: Path, name: str, key: str | None, choose_key: ChooseKey
-) -> tuple[np.ndarray, str]:
-    """Read one dataset of an HDF5 file.
+class StoredArray:
+    """An array in an open HDF5 file or Zarr store, read only where indexed.
 
     Parameters
     ----------
+    array : h5py.Dataset or zarr.Array
+    orthogonal : bool
+        Index integer arrays through ``array.oindex`` (Zarr) rather than
+        directly (h5py, which takes increasing indices).
+    """
+
+    def __init__(self, array: Any, *, orthogonal: bool):
+        self.array = array
+        self.orthogonal = orthogonal
+
+    @property
+    def shape(self) -> tuple[int, ...]:
+        """Shape of the stored array."""
+        return tuple(int(s) for s in self.array.shape)
+
+    @property
+    def ndim(self) -> int:
+        """Number of dimensions."""
+        return len(self.shape)
+
+    @property
+    def dtype(self) -> np.dtype:
+        """NumPy dtype of the stored values."""
+        return np.dtype(self.array.dtype)
+
+    def __getitem__(self, index: Any) -> np.ndarray:
+        if isinstance(index, np.ndarray) and self.orthogonal:
+            return np.asarray(self.array.oindex[index])
+        return np.asarray(self.array[index])
+
+    def __array__(self, dtype: Any = None, copy: Any = None) -> np.ndarray:
+        values = np.asarray(self.array[...])
+        return values if dtype is None else values.astype(dtype)
+
+
+@contextmanager
+def open_array(
+    fmt: str, path: Path, name: str, key: str | None, choose_key: ChooseKey
+) -> Iterator[tuple[StoredArray, str | None]]:
+    """Open an HDF5 file or Zarr store and yield the chosen array, unread.
+
+    Parameters
+    ----------
+    fmt : {"hdf5", "zarr"}
     path : Path
     name : str
         What to call the file in messages.
     key : str, optional
-        Dataset path inside the file (leading ``/`` optional).
+        Array path inside the file (leading and trailing ``/`` ignored).
     choose_key : callable
         ``choose_key(keys, is_float, key, name=...)``, the package's rule.
 
-    Returns
-    -------
-    array, key : (ndarray, str)
+    Yields
+    ------
+    array, key : (StoredArray, str or None)
+        ``key`` is None for a Zarr store that is itself one array.
 
     Raises
     ------
     MissingExtraError
-        ``h5py`` is not installed (exit 3).
+        ``h5py`` or ``zarr`` is not installed (exit 3).
     InvalidEmbeddingsError
-        Not an HDF5 file, or the dataset cannot be read.
+        Not a readable file of that format, or the array cannot be read; read
+        errors inside the ``with`` block are reported the same way.
     """
+    opener = _open_hdf5 if fmt == "hdf5" else _open_zarr
+    with opener(path, name, key, choose_key) as (array, chosen):
+        try:
+            yield array, chosen
+        except GaussAuditError:
+            raise
+        except Exception as exc:  # h5py and zarr raise many types for bad chunks
+            what = f"array {chosen!r}" if chosen else "the array"
+            raise InvalidEmbeddingsError(
+                f"{what} in {name} cannot be read: {_first_line(exc)}"
+            ) from None
+
+
+@contextmanager
+def _open_hdf5(
+    path: Path, name: str, key: str | None, choose_key: ChooseKey
+) -> Iterator[tuple[StoredArray, str]]:
     try:
         import h5py
     except ImportError:
@@ -76,44 +142,17 @@ def load_hdf5(
                 datasets[item_name] = obj
 
         fh.visititems(collect)
-        wanted = key.lstrip("/") if key is not None else None
+        wanted = key.strip("/") if key is not None else None
         chosen = choose_key(
             list(datasets), lambda k: _is_float(datasets[k].dtype), wanted, name=name
         )
-        try:
-            return np.asarray(datasets[chosen][()]), chosen
-        except (OSError, ValueError, TypeError) as exc:
-            raise InvalidEmbeddingsError(
-                f"dataset {chosen!r} in {name} cannot be read: {_first_line(exc)}"
-            ) from None
+        yield StoredArray(datasets[chosen], orthogonal=False), chosen
 
 
-def load_zarr(
+@contextmanager
+def _open_zarr(
     path: Path, name: str, key: str | None, choose_key: ChooseKey
-) -> tuple[np.ndarray, str | None]:
-    """Read one array of a Zarr store (a ``.zarr`` directory, v2 or v3 layout; zarr >= 3).
-
-    Parameters
-    ----------
-    path : Path
-    name : str
-        What to call the store in messages.
-    key : str, optional
-        Array path inside the store; a store that is itself one array has no key.
-    choose_key : callable
-        ``choose_key(keys, is_float, key, name=...)``, the package's rule.
-
-    Returns
-    -------
-    array, key : (ndarray, str or None)
-
-    Raises
-    ------
-    MissingExtraError
-        ``zarr`` is not installed (exit 3).
-    InvalidEmbeddingsError
-        Not a Zarr store, or the array cannot be read.
-    """
+) -> Iterator[tuple[StoredArray, str | None]]:
     try:
         import zarr
     except ImportError:
@@ -127,7 +166,8 @@ def load_zarr(
     if isinstance(root, zarr.Array):
         if key is not None:
             raise InvalidEmbeddingsError(f"{name} is a single array; it has no key {key!r}")
-        return _read_zarr(root, name, "the array"), None
+        yield StoredArray(root, orthogonal=True), None
+        return
     arrays = {
         member_name: node
         for member_name, node in root.members(max_depth=None)
@@ -135,13 +175,4 @@ def load_zarr(
     }
     wanted = key.strip("/") if key is not None else None
     chosen = choose_key(list(arrays), lambda k: _is_float(arrays[k].dtype), wanted, name=name)
-    return _read_zarr(arrays[chosen], name, f"array {chosen!r}"), chosen
-
-
-def _read_zarr(array: Any, name: str, what: str) -> np.ndarray:
-    try:
-        return np.asarray(array[...])
-    except Exception as exc:  # missing chunks, codec errors
-        raise InvalidEmbeddingsError(
-            f"{what} in {name} cannot be read: {_first_line(exc)}"
-        ) from None
+    yield StoredArray(arrays[chosen], orthogonal=True), chosen

@@ -23,6 +23,7 @@ import os
 import re
 import uuid
 from collections.abc import Callable, Mapping, Sequence
+from contextlib import ExitStack
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import IO, Any
@@ -811,7 +812,7 @@ def _apply_reshape(arr: np.ndarray, reshape: str | None, name: str) -> np.ndarra
     if arr.ndim == 0:
         raise InvalidEmbeddingsError(f"{name} is a scalar, not an embedding matrix")
     if reshape == "flatten" and arr.ndim > 2:
-        return arr.reshape(arr.shape[0], -1)
+        return np.asarray(arr).reshape(arr.shape[0], -1)
     return arr
 
 
@@ -1014,42 +1015,70 @@ def load_embeddings(
         "reshape": reshape,
         "nan_policy": nan_policy,
     }
-    labels = None
+    with ExitStack() as stack:  # an HDF5 file or Zarr store stays open until _finish is done
+        arr, labels, input_dtype = _read_array(
+            fmt,
+            p,
+            name,
+            key=key,
+            columns=columns,
+            selection=selection,
+            mmap_threshold_bytes=mmap_threshold_bytes,
+            stack=stack,
+        )
+        return _finish(
+            arr,
+            name=name,
+            source=source,
+            input_format=fmt,
+            input_dtype=input_dtype,
+            provenance=provenance,
+            labels=labels,
+            selection=selection,
+            max_rows=max_rows,
+            seed=seed,
+        )
+
+
+def _read_array(
+    fmt: str,
+    p: Path,
+    name: str,
+    *,
+    key: str | None,
+    columns: str | Sequence[str] | None,
+    selection: dict[str, Any],
+    mmap_threshold_bytes: int,
+    stack: ExitStack,
+) -> tuple[Any, np.ndarray | None, str]:
+    """Read (or open, for HDF5/Zarr) the chosen array; record choices in ``selection``.
+
+    Returns the array, the labels beside an ``.npy`` (else None) and the dtype
+    in the file.
+    """
     if fmt == "npy":
         arr = _load_npy(p, name, mmap_threshold_bytes)
-        labels = _read_labels(p)
-        input_dtype = str(arr.dtype)
-    elif fmt == "npz":
+        return arr, _read_labels(p), str(arr.dtype)
+    if fmt == "npz":
         arr, selection["key"] = _load_npz(p, name, key)
-        input_dtype = str(arr.dtype)
-    elif fmt == "pt":
+        return arr, None, str(arr.dtype)
+    if fmt == "pt":
         arr, selection["key"], input_dtype = _load_pt(p, name, key)
-    elif fmt == "safetensors":
+        return arr, None, input_dtype
+    if fmt == "safetensors":
         arr, selection["key"], input_dtype = _load_safetensors(p, name, key)
-    elif fmt in ("hdf5", "zarr"):
-        from ._array_stores import load_hdf5, load_zarr
+        return arr, None, input_dtype
+    if fmt in ("hdf5", "zarr"):
+        from ._array_stores import open_array
 
-        reader = load_hdf5 if fmt == "hdf5" else load_zarr
-        arr, selection["key"] = reader(p, name, key, _choose_key)
-        input_dtype = str(arr.dtype)
-    else:
-        loader = _load_parquet if fmt == "parquet" else _load_csv
-        arr, selected, ignored = loader(p, name, columns)
-        selection["columns"] = selected
-        selection["ignored_columns"] = ignored
-        input_dtype = str(arr.dtype)
-    return _finish(
-        arr,
-        name=name,
-        source=source,
-        input_format=fmt,
-        input_dtype=input_dtype,
-        provenance=provenance,
-        labels=labels,
-        selection=selection,
-        max_rows=max_rows,
-        seed=seed,
-    )
+        # Unread until indexed: with max_rows only the sampled rows are read.
+        stored, selection["key"] = stack.enter_context(open_array(fmt, p, name, key, _choose_key))
+        return stored, None, str(stored.dtype)
+    loader = _load_parquet if fmt == "parquet" else _load_csv
+    arr, selected, ignored = loader(p, name, columns)
+    selection["columns"] = selected
+    selection["ignored_columns"] = ignored
+    return arr, None, str(arr.dtype)
 
 
 def from_array(
