@@ -9,7 +9,7 @@ from __future__ import annotations
 import os
 from collections.abc import Sequence
 
-from .stats.battery import AuditConfig
+from .stats.battery import AuditConfig, ProgressCallback
 
 __all__ = ["audit_file", "embed_and_audit"]
 
@@ -22,6 +22,7 @@ def audit_file(
     columns: str | Sequence[str] | None = None,
     reshape: str | None = None,
     nan_policy: str = "raise",
+    progress: ProgressCallback | None = None,
 ) -> dict:
     """Load an embedding file, audit it and return the report model.
 
@@ -33,6 +34,8 @@ def audit_file(
         Battery settings.
     key, columns, reshape, nan_policy
         Passed to :func:`gaussaudit.io.load_embeddings`.
+    progress : callable, optional
+        ``progress(label, done, total)``, passed to :func:`gaussaudit.stats.audit`.
 
     Returns
     -------
@@ -55,12 +58,17 @@ def audit_file(
         max_rows=cfg.max_samples,
         seed=cfg.seed,
     )
-    result = audit(embeddings, cfg)
+    result = audit(embeddings, cfg, progress=progress)
     return build_report(result, embeddings)
 
 
 def embed_and_audit(
-    model: str, dataset: str, config: AuditConfig | None = None, **embed_options: object
+    model: str,
+    dataset: str,
+    config: AuditConfig | None = None,
+    *,
+    audit_progress: ProgressCallback | None = None,
+    **embed_options: object,
 ):
     """Extract embeddings (:func:`gaussaudit.extract.embed`) and audit them.
 
@@ -70,8 +78,11 @@ def embed_and_audit(
         Encoder and dataset names.
     config : AuditConfig, optional
         Battery settings.
+    audit_progress : callable, optional
+        ``progress(label, done, total)`` for the audit (see :func:`audit_file`).
     **embed_options
-        Passed to :func:`gaussaudit.extract.embed`.
+        Passed to :func:`gaussaudit.extract.embed` (its ``progress`` is the
+        extraction's progress bar).
 
     Returns
     -------
@@ -83,4 +94,4 @@ def embed_and_audit(
     from .extract import embed
 
     result = embed(model, dataset, **embed_options)
-    return result, audit_file(result.path, config)
+    return result, audit_file(result.path, config, progress=audit_progress)

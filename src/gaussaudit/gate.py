@@ -728,6 +728,7 @@ def check_file(
     columns: str | Sequence[str] | None = None,
     reshape: str | None = None,
     nan_policy: str = "raise",
+    progress: Any = None,
 ) -> tuple[dict, GateResult]:
     """Audit an embedding file with the gates' settings and evaluate the gates.
 
@@ -739,6 +740,8 @@ def check_file(
         Gates and battery settings (default ``GateConfig()``).
     key, columns, reshape, nan_policy
         Passed to :func:`gaussaudit.io.load_embeddings`.
+    progress : callable, optional
+        ``progress(label, done, total)``, passed to :func:`gaussaudit.stats.audit`.
 
     Returns
     -------
@@ -756,6 +759,7 @@ def check_file(
         columns=columns,
         reshape=reshape,
         nan_policy=nan_policy,
+        progress=progress,
     )
     result = evaluate_gates(report, config)
     report["gates"] = result.to_dict()

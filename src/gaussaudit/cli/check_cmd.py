@@ -218,7 +218,7 @@ def check(
 
     from ..gate import check_file, find_config_file, load_gate_config
     from ..io import sidecar_path
-    from ._output import REPORT_FORMATS
+    from ._output import REPORT_FORMATS, audit_progress
 
     if report not in REPORT_FORMATS:
         from ..errors import UnknownNameError
@@ -255,9 +255,16 @@ def check(
     }
     source = config if config is not None else find_config_file()
     gate_config = load_gate_config(source, overrides)
-    model, result = check_file(
-        embeddings, gate_config, key=key, columns=columns, reshape=reshape, nan_policy=nan_policy
-    )
+    with audit_progress() as progress:
+        model, result = check_file(
+            embeddings,
+            gate_config,
+            key=key,
+            columns=columns,
+            reshape=reshape,
+            nan_policy=nan_policy,
+            progress=progress,
+        )
     model["gates"]["config_file"] = None if source is None else str(source)
     _render(model, result, report, out)
     if summary is not None:

@@ -192,11 +192,15 @@ def run(
 
     from ..api import embed_and_audit
     from ..stats.battery import AuditConfig, parse_tests, parse_views
-    from ._output import emit_report
+    from ._output import audit_progress, emit_report
 
     config = AuditConfig(
         alpha=alpha, seed=seed, views=parse_views(view), tests=parse_tests(tests), verdict=verdict
     )
-    result, model_report = embed_and_audit(model, dataset, config, **_extraction_options(locals()))
+    options = _extraction_options(locals())
+    with audit_progress() as progress:
+        result, model_report = embed_and_audit(
+            model, dataset, config, audit_progress=progress, **options
+        )
     _summary(Console(stderr=True), result)
     emit_report(model_report, report, report_out)

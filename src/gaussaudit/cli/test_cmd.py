@@ -88,7 +88,7 @@ def test(
     from ..api import audit_file
     from ..io import sidecar_path
     from ..stats.battery import AuditConfig, parse_tests, parse_views
-    from ._output import REPORT_FORMATS, emit_report
+    from ._output import REPORT_FORMATS, audit_progress, emit_report
 
     if out is not None and out.resolve() == sidecar_path(embeddings).resolve():
         from ..errors import UsageError
@@ -115,7 +115,14 @@ def test(
         pca=pca,
         verdict=verdict,
     )
-    model = audit_file(
-        embeddings, config, key=key, columns=columns, reshape=reshape, nan_policy=nan_policy
-    )
+    with audit_progress() as progress:
+        model = audit_file(
+            embeddings,
+            config,
+            key=key,
+            columns=columns,
+            reshape=reshape,
+            nan_policy=nan_policy,
+            progress=progress,
+        )
     emit_report(model, report, out)

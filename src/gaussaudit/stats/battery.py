@@ -21,6 +21,7 @@ with the reason, never silently dropped.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 
 import numpy as np
@@ -457,25 +458,35 @@ def _subspaces(m: np.ndarray, config: AuditConfig, notes: list[str]) -> Subspace
     return result
 
 
-def _audit_view(x: ValidatedMatrix, name: str, config: AuditConfig) -> ViewAudit:
+def _audit_view(
+    x: ValidatedMatrix, name: str, config: AuditConfig, tick: Callable[[str], None]
+) -> ViewAudit:
+    steps = _view_steps(config)
     view = make_view(x.values, name)
     m = view.matrix
     # Validated once per view; every test below takes it without scanning again.
     valid = x if name == "raw" else validate(m, name=f"the {name} view")
     notes = list(view.notes)
     norms = None
-    if "norms" in config.tests:
+    if "norms" in steps:
+        tick("norms")
         norms = norm_concentration(valid)
+    if "per-coordinate tests" in steps:
+        tick("per-coordinate tests")
     coords = _run_coordinates(valid, config)
+    if "full-view multivariate tests" in steps:
+        tick("full-view multivariate tests")
     mv = _full_multivariate(m, config)
     note = mv.pop("_note", None)
     if note:
         notes.append(f"full-view multivariate tests on {note}")
     subspaces: SubspaceResult | Skipped | None = None
-    if config.subspaces and {"mardia", "henze_zirkler"} & set(config.tests):
+    if "subspace tests" in steps:
+        tick("subspace tests")
         subspaces = _subspaces(m, config, notes)
     projections: ProjectionResult | Skipped | None = None
-    if "projections" in config.tests and config.projections:
+    if "random projections" in steps:
+        tick("random projections")
         from .projections import projection_tests
 
         try:
@@ -502,7 +513,32 @@ def _audit_view(x: ValidatedMatrix, name: str, config: AuditConfig) -> ViewAudit
     return replace(partial, verdict=_verdict(partial, config))
 
 
-def audit(data: object, config: AuditConfig | None = None, **overrides: object) -> AuditResult:
+#: ``progress(label, done, total)``: called before each step of :func:`audit`
+#: (``done`` steps finished so far) and once at the end with ``done == total``.
+ProgressCallback = Callable[[str, int, int], None]
+
+
+def _view_steps(config: AuditConfig) -> list[str]:
+    """List the steps :func:`_audit_view` reports, in order, for one view."""
+    steps = ["norms"] if "norms" in config.tests else []
+    if any(t in config.tests for t in COORDINATE_TESTS):
+        steps.append("per-coordinate tests")
+    if {"mardia", "henze_zirkler"} & set(config.tests):
+        steps.append("full-view multivariate tests")
+        if config.subspaces:
+            steps.append("subspace tests")
+    if "projections" in config.tests and config.projections:
+        steps.append("random projections")
+    return steps
+
+
+def audit(
+    data: object,
+    config: AuditConfig | None = None,
+    *,
+    progress: ProgressCallback | None = None,
+    **overrides: object,
+) -> AuditResult:
     """Run the Gaussianity battery on an embedding matrix.
 
     Parameters
@@ -511,6 +547,10 @@ def audit(data: object, config: AuditConfig | None = None, **overrides: object) 
         ``(n, d)`` embeddings, or an :class:`~gaussaudit.io.EmbeddingSet`.
     config : AuditConfig, optional
         Settings; defaults to ``AuditConfig()``.
+    progress : callable, optional
+        ``progress(label, done, total)`` before each step (e.g.
+        ``"raw: per-coordinate tests"``) and once when all are done; the
+        command line draws a progress bar with it.
     **overrides
         Fields of :class:`AuditConfig` to override, e.g. ``views=("raw",)``.
 
@@ -548,9 +588,18 @@ def audit(data: object, config: AuditConfig | None = None, **overrides: object) 
         )
     notes = [f"audited {note}"] if note else []
     notes += [n.replace("excluded from", "(raw values) excluded from") for n in check.notes]
+    steps = _view_steps(cfg)
+    total = len(steps) * len(cfg.views)
     views = {}
-    for name in cfg.views:
-        views[name] = _audit_view(valid, name, cfg)
+    for i, name in enumerate(cfg.views):
+
+        def tick(step: str, offset: int = i * len(steps), view: str = name) -> None:
+            if progress is not None:
+                progress(f"{view}: {step}", offset + steps.index(step), total)
+
+        views[name] = _audit_view(valid, name, cfg, tick)
+    if progress is not None:
+        progress("done", total, total)
     return AuditResult(
         config=cfg, views=views, check=check, n_input=n_input, notes=tuple(notes), matrix=x
     )
