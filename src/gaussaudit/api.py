@@ -29,7 +29,8 @@ def audit_file(
     Parameters
     ----------
     path : path-like
-        ``.npy``, ``.npz``, ``.pt``, ``.safetensors``, ``.parquet`` or ``.csv``.
+        Any format :func:`gaussaudit.io.load_embeddings` reads (``.npy``, ``.npz``,
+        ``.pt``, ``.safetensors``, ``.h5``, ``.zarr``, ``.parquet``, ``.csv``).
     config : AuditConfig, optional
         Battery settings.
     key, columns, reshape, nan_policy
