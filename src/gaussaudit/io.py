@@ -110,9 +110,11 @@ class EmbeddingSet:
         What validation found (dropped rows, constant columns, notes).
     selection : dict
         What was taken from the file: ``"key"`` (the array chosen in an
-        ``.npz``/``.pt``/``.safetensors`` file, else None), ``"columns"`` (the
-        table columns used, else None), ``"reshape"`` and ``"nan_policy"``;
-        table formats also record ``"ignored_columns"``.
+        ``.npz``/``.pt``/``.safetensors``/HDF5/Zarr file, else None),
+        ``"columns"`` (the table columns used, else None), ``"reshape"`` and
+        ``"nan_policy"``; table formats also record ``"ignored_columns"``, and
+        a subsample drawn while loading records ``"rows"``
+        (``{"kept", "of", "seed"}``).
     validated : ValidatedMatrix or None
         ``matrix`` with what validation found, so that
         :func:`gaussaudit.stats.audit` does not validate it again.
