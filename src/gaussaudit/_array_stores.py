@@ -22,15 +22,11 @@ from typing import Any
 import numpy as np
 
 from .errors import GaussAuditError, InvalidEmbeddingsError, MissingExtraError
+from .io import _first_line
 
 __all__ = ["StoredArray", "open_array"]
 
 ChooseKey = Callable[..., str]
-
-
-def _first_line(exc: BaseException) -> str:
-    text = str(exc).strip()
-    return text.splitlines()[0] if text else type(exc).__name__
 
 
 def _is_float(dtype: Any) -> bool:

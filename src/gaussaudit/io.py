@@ -31,6 +31,7 @@ from typing import IO, Any
 import numpy as np
 
 from .errors import InvalidEmbeddingsError, MissingExtraError, UnknownNameError, UsageError
+from .stats._sampling import seeded_rows
 from .stats._validation import (
     NAN_POLICIES,
     MatrixCheck,
@@ -838,13 +839,10 @@ def _finish(
     arr, labels, dropped = _subsample_before_conversion(
         arr, labels, selection, name=name, max_rows=max_rows, seed=seed
     )
-    keep = None
-    if labels is not None and selection["nan_policy"] == "omit" and arr.dtype.kind in "biuf":
-        keep = np.isfinite(arr).all(axis=1) if arr.ndim == 2 else None
     valid = validate(arr, name=name, nan_policy=selection["nan_policy"])
     matrix, check = valid.values, valid.check
-    if labels is not None and keep is not None and check.dropped_rows:
-        labels = labels[keep]
+    if labels is not None and valid.kept_rows is not None:
+        labels = labels[valid.kept_rows]
     if dropped is not None:  # rows were dropped before subsampling: report the file's count
         rows, values = dropped
         check = replace(
@@ -887,28 +885,20 @@ def _subsample_before_conversion(
     n_file = arr.shape[0]
     if max_rows is None or arr.ndim != 2 or arr.dtype.kind not in "biuf" or n_file <= max_rows:
         return arr, labels, None
-    count, first = nonfinite_summary(arr)
+    count, first, finite_rows = nonfinite_summary(arr)
     candidates = None
     if count:
         if selection["nan_policy"] == "raise":
             raise InvalidEmbeddingsError(nonfinite_message(name, count, first))
-        candidates = np.flatnonzero(_finite_rows(arr))
+        candidates = np.flatnonzero(finite_rows)
         if candidates.size <= max_rows:  # nothing to subsample: the usual path drops rows
             return arr, labels, None
     n_valid = n_file if candidates is None else candidates.size
-    chosen = np.sort(np.random.default_rng(seed).choice(n_valid, size=max_rows, replace=False))
+    chosen = seeded_rows(n_valid, max_rows, seed)  # the rows audit(max_samples=) would keep
     rows = chosen if candidates is None else candidates[chosen]
     selection["rows"] = {"kept": int(max_rows), "of": int(n_valid), "seed": int(seed)}
     dropped = None if candidates is None else (n_file - n_valid, count)
     return np.asarray(arr[rows]), (labels[rows] if labels is not None else None), dropped
-
-
-def _finite_rows(arr: np.ndarray, chunk_elements: int = 2**22) -> np.ndarray:
-    """Row mask of all-finite rows, computed in row chunks."""
-    step = max(1, chunk_elements // max(arr.shape[1], 1))
-    return np.concatenate(
-        [np.isfinite(arr[i : i + step]).all(axis=1) for i in range(0, arr.shape[0], step)]
-    )
 
 
 def _read_labels(path: Path) -> np.ndarray | None:

@@ -26,6 +26,7 @@ from typing import Any
 import numpy as np
 from scipy import special, stats
 
+from ..stats._sampling import describe_subsample, seeded_rows
 from ..stats.battery import AuditConfig, ViewAudit
 from ..stats.geometry import make_view, pca_whiten
 from ..stats.results import CoordinateTestResult, NormResult
@@ -249,9 +250,8 @@ def mahalanobis_qq(
     n, d = m.shape
     notes = []
     if n > max_rows:
-        rows = np.sort(np.random.default_rng(seed).choice(n, size=max_rows, replace=False))
-        sub = m[rows]
-        notes.append(f"{max_rows} of {n} rows (seeded subsample, seed {seed})")
+        sub = m[seeded_rows(n, max_rows, seed)]
+        notes.append(describe_subsample(max_rows, n, seed))
     else:
         sub = m
     r = sub.shape[0]

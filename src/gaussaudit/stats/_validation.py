@@ -74,11 +74,15 @@ class ValidatedMatrix:
         Shape, dropped rows and constant columns.
     column_scale : ndarray of float64, shape (d,)
         Largest absolute value of each column (for overflow-safe rescaling).
+    kept_rows : ndarray of bool or None
+        With ``nan_policy="omit"`` and rows dropped: which input rows were kept
+        (to align labels with :attr:`values`); otherwise None.
     """
 
     values: np.ndarray
     check: MatrixCheck
     column_scale: np.ndarray
+    kept_rows: np.ndarray | None = None
 
     @property
     def shape(self) -> tuple[int, int]:
@@ -91,8 +95,8 @@ class ValidatedMatrix:
 
 def nonfinite_summary(
     x: np.ndarray, *, chunk_elements: int = 2**22
-) -> tuple[int, tuple[int, int] | None]:
-    """Count NaN/Inf values and find the first one, reading ``x`` in row chunks.
+) -> tuple[int, tuple[int, int] | None, np.ndarray]:
+    """Count NaN/Inf values, find the first and mark finite rows, reading ``x`` in row chunks.
 
     Parameters
     ----------
@@ -106,19 +110,24 @@ def nonfinite_summary(
     -------
     count : int
     first : (row, column) or None
+    finite_rows : ndarray of bool, shape (n,)
+        Rows without any NaN/Inf value.
     """
+    finite_rows = np.ones(x.shape[0], dtype=bool)
     if x.dtype.kind not in "fc":
-        return 0, None
+        return 0, None, finite_rows
     step = max(1, chunk_elements // max(int(np.prod(x.shape[1:])), 1))
     count, first = 0, None
     for start in range(0, x.shape[0], step):
-        bad = ~np.isfinite(x[start : start + step])
+        bad = ~np.isfinite(x[start : start + step]).reshape(-1, int(np.prod(x.shape[1:])))
         found = int(bad.sum())
-        if found and first is None:
-            rows, cols = np.nonzero(bad.reshape(bad.shape[0], -1))
-            first = (start + int(rows[0]), int(cols[0]))
+        if found:
+            finite_rows[start : start + bad.shape[0]] = ~bad.any(axis=1)
+            if first is None:
+                rows, cols = np.nonzero(bad)
+                first = (start + int(rows[0]), int(cols[0]))
         count += found
-    return count, first
+    return count, first, finite_rows
 
 
 def nonfinite_message(name: str, count: int, first: tuple[int, int]) -> str:
@@ -248,13 +257,13 @@ def validate(
     x = np.ascontiguousarray(arr, dtype=np.float64)
     notes: list[str] = []
     dropped = 0
+    keep = None
     _require_rows(x.shape[0], name, min_rows)
     high, low = np.max(x, axis=0), np.min(x, axis=0)
     if not (np.isfinite(high).all() and np.isfinite(low).all()):
-        count, first = nonfinite_summary(x)
+        count, first, keep = nonfinite_summary(x)
         if nan_policy == "raise":
             raise InvalidEmbeddingsError(nonfinite_message(name, count, first))
-        keep = np.isfinite(x).all(axis=1)
         dropped = int((~keep).sum())
         x = np.ascontiguousarray(x[keep])
         notes.append(f"dropped {dropped} row(s) holding {count} NaN/Inf value(s)")
@@ -276,7 +285,7 @@ def validate(
         constant_columns=const,
         notes=tuple(notes),
     )
-    return ValidatedMatrix(values=x, check=check, column_scale=scale)
+    return ValidatedMatrix(values=x, check=check, column_scale=scale, kept_rows=keep)
 
 
 def _require_rows(n: int, name: str, min_rows: int) -> None:

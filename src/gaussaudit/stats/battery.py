@@ -28,6 +28,7 @@ import numpy as np
 from scipy import stats
 
 from ..errors import NotApplicableError, UnknownNameError, UsageError
+from ._sampling import describe_subsample, seeded_rows
 from ._validation import MatrixCheck, ValidatedMatrix, constant_columns, validate
 from .geometry import VIEWS, make_view, pca_whiten
 from .multiplicity import reject
@@ -268,8 +269,7 @@ def _subsample(x: np.ndarray, max_rows: int | None, seed: int) -> tuple[np.ndarr
     n = x.shape[0]
     if max_rows is None or n <= max_rows:
         return x, None
-    rows = np.sort(np.random.default_rng(seed).choice(n, size=max_rows, replace=False))
-    return x[rows], f"{max_rows} of {n} rows (seeded subsample, seed {seed})"
+    return x[seeded_rows(n, max_rows, seed)], describe_subsample(max_rows, n, seed)
 
 
 def _run_coordinate(name: str, x: ValidatedMatrix, config: AuditConfig):
@@ -582,10 +582,7 @@ def audit(
     loaded_rows = (getattr(data, "selection", None) or {}).get("rows")
     if loaded_rows and not note:  # subsampled while loading (io.load_embeddings(max_rows=))
         n_input = loaded_rows["of"]
-        note = (
-            f"{loaded_rows['kept']} of {loaded_rows['of']} rows "
-            f"(seeded subsample, seed {loaded_rows['seed']})"
-        )
+        note = describe_subsample(loaded_rows["kept"], loaded_rows["of"], loaded_rows["seed"])
     notes = [f"audited {note}"] if note else []
     notes += [n.replace("excluded from", "(raw values) excluded from") for n in check.notes]
     steps = _view_steps(cfg)

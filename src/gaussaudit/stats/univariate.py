@@ -27,6 +27,7 @@ import numpy as np
 from scipy import special
 
 from ..errors import NotApplicableError
+from ._sampling import seeded_rows
 from ._validation import validate
 from .results import CoordinateTestResult
 
@@ -462,8 +463,9 @@ def _subsample_rows(y: np.ndarray, max_rows: int, seed: int) -> tuple[np.ndarray
     n = y.shape[0]
     if n <= max_rows:
         return y, None
-    rows = np.sort(np.random.default_rng(seed).choice(n, size=max_rows, replace=False))
-    return y[rows], f"tested a seeded subsample of {max_rows} of {n} rows (seed {seed})"
+    return y[
+        seeded_rows(n, max_rows, seed)
+    ], f"tested a seeded subsample of {max_rows} of {n} rows (seed {seed})"
 
 
 def shapiro_wilk(
