@@ -154,3 +154,13 @@ def test_audit_reuses_the_validation_done_on_loading(tmp_path, rng, monkeypatch)
         monkeypatch.setattr(f"gaussaudit.stats.{module}.validate", counting, raising=False)
     audit(embeddings, views=("raw",), tests=("anderson_darling", "dagostino_pearson", "norms"))
     assert calls == []
+
+
+def test_covariance_overflow_in_blas_is_rescaled_silently(rng):
+    # t(6) data times 2**600: the covariance product overflows and BLAS also flags
+    # an invalid operation; both are detected on the result and the rows rescaled.
+    x = rng.standard_t(6, (600, 20))
+    with np.errstate(all="raise"):
+        base = mardia_henze_zirkler(x)[1].statistic
+    far = mardia_henze_zirkler(x * 2.0**600)[1].statistic
+    assert far == pytest.approx(base, rel=1e-9)

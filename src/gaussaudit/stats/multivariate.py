@@ -52,7 +52,7 @@ def _spectrum(x: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     eigenvectors, and every ratio of eigenvalues, do not depend on that scale.
     """
     c = x - x.mean(axis=0)
-    with np.errstate(over="ignore", under="ignore"):
+    with np.errstate(over="ignore", under="ignore", invalid="ignore"):  # checked just below
         cov = c.T @ c / c.shape[0]
     top = float(np.max(np.abs(cov), initial=0.0))
     if not np.isfinite(top) or top < 2.0**-800:
