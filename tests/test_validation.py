@@ -164,3 +164,15 @@ def test_covariance_overflow_in_blas_is_rescaled_silently(rng):
         base = mardia_henze_zirkler(x)[1].statistic
     far = mardia_henze_zirkler(x * 2.0**600)[1].statistic
     assert far == pytest.approx(base, rel=1e-9)
+
+
+@pytest.mark.parametrize("scale", [2.0**600, 2.0**-600])
+def test_subspace_tests_are_scale_free_at_extreme_magnitudes(rng, scale):
+    from gaussaudit.stats import subspace_tests
+
+    x = rng.standard_t(6, (600, 20))
+    base, far = subspace_tests(x, n_subspaces=4), subspace_tests(x * scale, n_subspaces=4)
+    np.testing.assert_allclose(far.henze_zirkler_pvalues, base.henze_zirkler_pvalues, atol=1e-12)
+    np.testing.assert_allclose(
+        far.mardia_kurtosis_pvalues, base.mardia_kurtosis_pvalues, atol=1e-12
+    )

@@ -449,17 +449,17 @@ def subspace_tests(
     n, d = arr.shape
     if k > d:
         raise NotApplicableError(f"subspace dimension k = {k} exceeds d = {d}")
-    c = arr - arr.mean(axis=0)
-    c = c / (np.max(np.abs(c)) or 1.0)
     frames = list(random_orthonormal_frames(d, k, n_subspaces, seed=seed))
     notes: list[str] = []
-    if principal:
-        _vals, vecs = np.linalg.eigh(c.T @ c / n) if d <= n else (None, None)
-        if vecs is not None:
-            frames.append(vecs[:, ::-1][:, :k])
-        else:
-            _, _, vt = np.linalg.svd(c, full_matrices=False)
-            frames.append(vt[:k].T)
+    # Every statistic below is affine invariant, so the centred rows need no
+    # scaling; _spectrum rescales them only where their covariance overflows.
+    if principal and d <= n:
+        c, _vals, vecs = _spectrum(arr)
+        frames.append(vecs[:, ::-1][:, :k])
+    else:
+        c = arr - arr.mean(axis=0)
+        if principal:  # d > n: the right singular vectors, without a d x d matrix
+            frames.append(np.linalg.svd(c, full_matrices=False)[2][:k].T)
     total = len(frames)
     skew_p = np.full(total, np.nan)
     kurt_p = np.full(total, np.nan)
