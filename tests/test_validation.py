@@ -76,8 +76,9 @@ def test_statistics_do_not_rescan_a_validated_matrix(x, monkeypatch):
     assert calls == [1]
 
 
-def test_audit_validates_each_view_once(rng, monkeypatch):
-    data = rng.standard_normal((400, 12))
+@pytest.fixture
+def validations(monkeypatch):
+    """Shapes of the plain arrays the statistics validate (ValidatedMatrix passes through)."""
     calls = []
     original = _validation.validate
 
@@ -88,12 +89,17 @@ def test_audit_validates_each_view_once(rng, monkeypatch):
 
     for module in ("battery", "univariate", "norms", "projections", "multivariate"):
         monkeypatch.setattr(f"gaussaudit.stats.{module}.validate", counting, raising=False)
+    return calls
+
+
+def test_audit_validates_each_view_once(rng, validations):
+    data = rng.standard_normal((400, 12))
     audit(
         data,
         views=("raw", "normalized"),
         tests=("anderson_darling", "dagostino_pearson", "jarque_bera", "norms"),
     )
-    assert calls == [(400, 12), (400, 12)]  # the input once, the normalized view once
+    assert validations == [(400, 12), (400, 12)]  # the input once, the normalized view once
 
 
 @pytest.mark.parametrize("bad", [np.nan, np.inf, -np.inf])
@@ -135,25 +141,15 @@ def test_dead_dimension_is_treated_as_constant(rng):
     assert validate(x).check.constant_columns == (3,)
 
 
-def test_audit_reuses_the_validation_done_on_loading(tmp_path, rng, monkeypatch):
+def test_audit_reuses_the_validation_done_on_loading(tmp_path, rng, validations):
     from gaussaudit.io import load_embeddings
 
     path = tmp_path / "emb.npy"
     np.save(path, rng.standard_normal((300, 10)))
     embeddings = load_embeddings(path)
     assert embeddings.validated.values is embeddings.matrix
-    calls = []
-    original = _validation.validate
-
-    def counting(values, **kwargs):
-        if not isinstance(values, ValidatedMatrix):
-            calls.append(values.shape)
-        return original(values, **kwargs)
-
-    for module in ("battery", "univariate", "norms", "projections", "multivariate"):
-        monkeypatch.setattr(f"gaussaudit.stats.{module}.validate", counting, raising=False)
     audit(embeddings, views=("raw",), tests=("anderson_darling", "dagostino_pearson", "norms"))
-    assert calls == []
+    assert validations == []
 
 
 def test_covariance_overflow_in_blas_is_rescaled_silently(rng):
