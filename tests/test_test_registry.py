@@ -9,8 +9,8 @@ import pytest
 from gaussaudit.errors import UnknownNameError
 from gaussaudit.gate import no_rejection_families
 from gaussaudit.stats import audit
-from gaussaudit.stats.config import AuditConfig, settings_from_mapping
 from gaussaudit.stats import tests as registry
+from gaussaudit.stats.config import AuditConfig, settings_from_mapping
 from gaussaudit.stats.tests import REGISTRY, coordinate_tests, default_tests, label, parse_tests
 
 Spec = registry.TestSpec

@@ -22,7 +22,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass
 from typing import Any
 
-from ._values import finite_number, short_repr
+from ._values import finite_number
 from .errors import UsageError
 
 __all__ = [
