@@ -3,7 +3,7 @@ from pathlib import Path
 
 import pytest
 
-from gaussaudit.demo import run_demo
+from gaussaudit.paper import run_demo
 
 FASHION = Path("/usr/share/datasets/fashion-mnist")
 

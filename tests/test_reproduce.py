@@ -8,8 +8,9 @@ from pathlib import Path
 import pytest
 
 from gaussaudit import paper
-from gaussaudit import reproduce as R
+from gaussaudit import paper as R
 from gaussaudit.errors import UnknownNameError
+from gaussaudit.paper import table1_rerun
 
 needs_torch = pytest.mark.skipif(importlib.util.find_spec("torch") is None, reason="needs torch")
 
@@ -28,7 +29,7 @@ SYNTHETIC = ("laplace_e0", "laplace", "gmm_e0", "gmm", "binary_e0", "binary_e50"
 PAPER_MD = Path("/work/shared/PAPER.md")
 
 
-# ------------------------------------------------------------------------------- paper.py
+# ----------------------------------------------------------------------- paper/reference.py
 
 
 def test_paper_table1_spot_checks():
@@ -112,7 +113,7 @@ def test_paper_py_equals_paper_md_table2():
         assert row["unnormalized"]["gaussian"] is _value(cells[6])
 
 
-# -------------------------------------------------------------------------- reproduce.py
+# ---------------------------------------------------------------------- paper/table*_rerun.py
 
 
 @pytest.fixture
@@ -182,7 +183,9 @@ def test_table1_cnn_columns_skipped_without_trainer(tiny_quick, tmp_path, monkey
 def test_table1_cnn_pair_through_the_trainer(tiny_quick, tmp_path, monkeypatch):
     pytest.importorskip("torchvision")
     pytest.importorskip("gaussaudit.train.loop")
-    monkeypatch.setattr(R, "_pick_image_dataset", lambda root: ("fake", "fake images (test)"))
+    monkeypatch.setattr(
+        table1_rerun, "_pick_image_dataset", lambda root: ("fake", "fake images (test)")
+    )
     result = R.reproduce_table1(
         "quick", only="supervised,contrastive", out_dir=tmp_path, progress=False
     )
