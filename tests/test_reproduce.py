@@ -224,3 +224,31 @@ def test_cli_reproduce_table1(tiny_quick, tmp_path, capsys):
     assert code == 0
     assert "gmm_e0" in json.loads((tmp_path / "table1.json").read_text())["columns"]
     assert "Table 1" in capsys.readouterr().out
+
+
+def test_cli_reproduce_table2_offline_exits_3(tmp_path, capsys):
+    from gaussaudit.cli import main
+
+    code = main(
+        ["reproduce", "table2", "--out", str(tmp_path), "--root", str(tmp_path / "x"), "-q"]
+    )
+    assert code == 3
+    out = capsys.readouterr().out
+    assert "Table 2: no row could run here." in out
+    assert "clip_image_imagenet_r_sketch: skipped: no ImageNet-R" in out
+
+
+@needs_torch
+def test_cli_train_synthetic_prints_the_epoch_table(tmp_path, capsys):
+    from gaussaudit.cli import main
+
+    args = ["train", "synthetic", "binary", "--epochs", "2", "--d-in", "32", "--d-out", "8"]
+    args += ["--n-train", "128", "--n-test", "64", "--batch-size", "32", "--eval-every", "1"]
+    code = main([*args, "--out", str(tmp_path / "run.json"), "-q"])
+    assert code == 0
+    out = capsys.readouterr().out
+    assert "synthetic binary: unnormalised test embeddings" in out
+    for heading in ("epoch", "CV", "AD pass", "DP p", "neg sd", "loss"):
+        assert heading in out
+    history = json.loads((tmp_path / "run.json").read_text())["history"]
+    assert [h["epoch"] for h in history] == [0, 1, 2]
