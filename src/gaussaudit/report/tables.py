@@ -38,9 +38,9 @@ if TYPE_CHECKING:  # pragma: no cover
     from rich.console import Console
 
 __all__ = [
-    "HISTORY_ROWS",
-    "TABLE1_ROWS",
-    "TABLE2_ROWS",
+    "HISTORY_SPECS",
+    "TABLE1_SPECS",
+    "TABLE2_SPECS",
     "Row",
     "RowSpec",
     "Table",
@@ -393,9 +393,11 @@ def rich_table(
     -------
     rich.table.Table
     """
+    from rich.markup import escape
     from rich.table import Table as RichTable
 
-    out = RichTable(title=table.title or None, caption=table.caption or None, **options)
+    title, caption = escape(table.title) or None, escape(table.caption) or None
+    out = RichTable(title=title, caption=caption, **options)
     out.add_column(table.corner, style=label_style, justify=label_justify, no_wrap=True)
     for name in table.columns:
         out.add_column(name, justify="right", min_width=len(name), no_wrap=no_wrap)
@@ -404,10 +406,11 @@ def rich_table(
         notes, status = row.notes or ("",) * n, row.status or ("",) * n
         cells = [_rich_cell(*c) for c in zip(row.ours, notes, status, strict=True)]
         if row.paper is not None and paper == "inline":
-            cells = [f"{c} ({p})" for c, p in zip(cells, row.paper, strict=True)]
-        out.add_row(row.label, *cells)
+            cells = [f"{c} ({escape(p)})" for c, p in zip(cells, row.paper, strict=True)]
+        out.add_row(escape(row.label), *cells)
         if row.paper is not None and paper == "below":
-            out.add_row("  paper", *row.paper, style="dim", end_section=True)
+            theirs = [escape(p) for p in row.paper]
+            out.add_row("  paper", *theirs, style="dim", end_section=True)
     return out
 
 
@@ -437,7 +440,7 @@ def markdown_table(table: Table) -> list[str]:
 # -------------------------------------------------------------------------- Table 1
 
 #: The paper's Table 1 rows, compared with the paper's values.
-TABLE1_ROWS = (
+TABLE1_SPECS = (
     RowSpec("cv", "CV"),
     RowSpec("ad_mean", f"AD avg (< {AD_THRESHOLD})"),
     RowSpec("ad_pass_fraction", "AD % normal", fmt_percent),
@@ -468,7 +471,7 @@ def table1_table(result: Mapping[str, Any]) -> Table:
     ours = {c: result["columns"].get(c) for c in cols}
     return build_table(
         ours,
-        TABLE1_ROWS,
+        TABLE1_SPECS,
         paper={c: result["paper"].get(c) for c in cols},
         title=f"Table 1, reproduced (preset {result['preset']['name']}); "
         "dim rows: the paper's values",
@@ -545,7 +548,7 @@ def print_table1(result: Mapping[str, Any], console: Console | None = None) -> N
 # -------------------------------------------------------------------------- Table 2
 
 #: Table 2's cells (no CV: the paper's Table 2 has none).
-TABLE2_ROWS = (
+TABLE2_SPECS = (
     RowSpec("ad_mean", "AD avg"),
     RowSpec("ad_pass_fraction", "AD % normal", fmt_percent),
     RowSpec("dp_mean_pvalue", "DP avg p"),
@@ -586,7 +589,7 @@ def table2_table(result: Mapping[str, Any]) -> Table:
     per_view = [
         build_table(
             {k: result["rows"][k][view] for k in keys},
-            TABLE2_ROWS,
+            TABLE2_SPECS,
             paper={k: result["paper"][k][view] for k in keys},
         )
         for view in _VIEWS2
@@ -692,7 +695,7 @@ def side_by_side_table(reports: Mapping[str, Mapping[str, Any]], *, view: str = 
         {label: view_metrics(r["views"][view]) for label, r in reports.items()},
         side_by_side_rows(config["ad_threshold"], config["alpha"]),
         title=f"Gaussianity audit ({view} view)",
-        caption="pass fractions: [dim][99% null band][/dim]",
+        caption="pass fractions: [99% null band]",
     )
 
 
@@ -716,7 +719,7 @@ def print_side_by_side(
 # ------------------------------------------------------------------------- history
 
 #: The per-epoch audit table of a synthetic run (one row per audited epoch).
-HISTORY_ROWS = (
+HISTORY_SPECS = (
     RowSpec("cv", "CV"),
     RowSpec("ad_mean", "AD"),
     RowSpec("ad_pass_fraction", "AD pass", fmt_percent),
@@ -753,7 +756,7 @@ def history_table(epochs: Mapping[str, Mapping[str, Any]], *, kind: str, seconds
     >>> t.columns[:3], t.rows[0].ours[:3]
     (('CV', 'AD', 'AD pass'), ('–', '0.39', '–'))
     """
-    table = build_table(epochs, HISTORY_ROWS).transposed("epoch")
+    table = build_table(epochs, HISTORY_SPECS).transposed("epoch")
     return Table(
         f"synthetic {kind}: unnormalised test embeddings ({seconds:.0f} s)",
         table.corner,
