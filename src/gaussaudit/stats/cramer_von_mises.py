@@ -52,7 +52,13 @@ def cvm_pvalue(modified: np.ndarray | float) -> np.ndarray:
     """
     w = np.asarray(modified, dtype=float)
     a, b, c, top = _KNOTS
-    p = np.select(
+    with np.errstate(over="ignore"):  # branches not selected may overflow
+        p = _branches(w, a, b, c, top)
+    return np.where(np.isnan(w), np.nan, np.clip(p, 0.0, 1.0))
+
+
+def _branches(w: np.ndarray, a: float, b: float, c: float, top: float) -> np.ndarray:
+    return np.select(
         [w < a, w < b, w < c, w < top],
         [
             1.0 - np.exp(-13.953 + 775.5 * w - 12542.61 * w**2),
@@ -62,7 +68,6 @@ def cvm_pvalue(modified: np.ndarray | float) -> np.ndarray:
         ],
         default=CVM_PVALUE_FLOOR,
     )
-    return np.where(np.isnan(w), np.nan, np.clip(p, 0.0, 1.0))
 
 
 def _cvm_block(block: np.ndarray) -> np.ndarray:

@@ -157,6 +157,7 @@ def _distance_sum(y: np.ndarray, block_rows: int) -> float:
     n = y.shape[0]
     a = np.einsum("ij,ij->i", y, y)
     rows = max(1, min(block_rows, n))
+    step = max(1, _CHUNK_ELEMENTS // max(y.shape[1], 1))
     total = 0.0
     for i0 in range(0, n, rows):
         yi, ai = y[i0 : i0 + rows], a[i0 : i0 + rows, None]
@@ -164,10 +165,10 @@ def _distance_sum(y: np.ndarray, block_rows: int) -> float:
             yj, aj = y[j0 : j0 + rows], a[None, j0 : j0 + rows]
             d2 = yi @ yj.T
             d2 *= -2.0
-            d2 += ai
-            d2 += aj
-            r, c = np.nonzero(d2 < _CLOSE * (ai + aj))
-            step = max(1, _CHUNK_ELEMENTS // max(y.shape[1], 1))
+            both = ai + aj
+            d2 += both
+            both *= _CLOSE
+            r, c = np.nonzero(np.less(d2, both, out=np.empty(d2.shape, dtype=bool)))
             for k0 in range(0, r.size, step):
                 rk, ck = r[k0 : k0 + step], c[k0 : k0 + step]
                 diff = yi[rk] - yj[ck]
