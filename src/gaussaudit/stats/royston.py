@@ -275,8 +275,8 @@ def royston(x: np.ndarray, *, max_rows: int = ROYSTON_MAX_ROWS, seed: int = 0) -
     chi-square(1) under H0. With R the correlation matrix,
     ``c = mean_{i != j} r_ij^5 (1 - u (1 - r_ij)^u / v_n)``, ``u = 0.715``,
     ``edf = p / (1 + (p - 1) c)`` and ``H = edf * mean(k)`` is approximately
-    chi-square(edf). ``k`` is computed from ``log Phi(-z)`` so it stays
-    finite for very non-normal coordinates (R gives infinity there). With
+    chi-square(edf). ``k`` is computed from ``log Phi(-z)``, which keeps
+    its relative precision for large z. With
     p = 1, edf = 1 (MVN needs p >= 2). Duplicated or collinear columns are
     allowed: they raise the mean correlation and lower edf.
 
