@@ -283,8 +283,13 @@ def energy_test(
     products) plus O(n d² + d³) for the whitening; the test is
     ``n_boot + 1`` statistics. The null replicates depend only on
     (n, d, n_boot, seed, block_rows) and are cached (32 entries), so testing
-    many subspaces of one view pays for one null. At n = 2500, d = 8 a
-    statistic takes about 0.05 s.
+    many subspaces of one view pays for one null. Measured on a loaded
+    2-core machine: about 0.4 s per statistic at n = 2500, d = 8.
+
+    Averaged over seeds the test is exact; for one seed every test of the
+    same shape shares one null sample, so the realised level is alpha plus
+    or minus about ``sqrt(alpha (1 - alpha) / n_boot)`` (0.015 at 199
+    replicates, 0.007 at 999).
 
     References
     ----------
