@@ -127,8 +127,8 @@ def _one_minus_squared_correlation(sorted_rows: np.ndarray, weights: np.ndarray)
     """
     xc = sorted_rows - sorted_rows.mean(axis=1, keepdims=True)
     ssx = np.einsum("ij,ij->i", xc, xc)
-    sax = xc @ weights
-    s = np.sqrt(float(np.dot(weights, weights)) * ssx)
+    sax = np.einsum("ij,j->i", xc, weights)  # no BLAS: this runs on worker threads
+    s = np.sqrt(float(np.einsum("i,i->", weights, weights)) * ssx)
     return (s - sax) * (s + sax) / (s * s)
 
 
