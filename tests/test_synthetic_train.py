@@ -8,6 +8,7 @@ torch = pytest.importorskip("torch")
 
 from gaussaudit.errors import UnknownNameError, UsageError  # noqa: E402
 from gaussaudit.train import synthetic_runs as syn  # noqa: E402
+from gaussaudit.train.synthetic_data import make_data  # noqa: E402
 from gaussaudit.train.synthetic_runs import eval_schedule, train_synthetic  # noqa: E402
 
 pytestmark = pytest.mark.torch
@@ -88,7 +89,7 @@ def test_training_does_not_touch_global_torch_rng():
     [("laplace", {}), ("gmm", {}), ("binary", {"p_one": 0.05})],
 )
 def test_views_are_positive_pairs(kind, options):
-    data = syn._make_data(kind, d_in=256, n_train=64, n_test=64, seed=0, options=options)
+    data = make_data(kind, d_in=256, n_train=64, n_test=64, seed=0, options=options)
     rng = np.random.default_rng(0)
     v1, v2 = data.views(np.arange(64), rng)
     assert v1.shape == v2.shape == (64, 256) and v1.dtype == np.float32

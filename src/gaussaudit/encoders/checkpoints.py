@@ -137,6 +137,94 @@ def _model_from_state(method: str, in_channels: int, state: dict) -> Any:
     return model
 
 
+def _checkpoint_path(name: str, method: str, checkpoint: str | None, runs_dir: str | None) -> Path:
+    """Return the checkpoint named, or the newest matching one under ``runs_dir``."""
+    if checkpoint is not None:
+        return Path(checkpoint).expanduser()
+    runs = Path(runs_dir or DEFAULT_RUNS_DIR)
+    path = find_latest_checkpoint(runs, method)
+    if path is None:
+        raise ResourceUnavailableError(
+            f"no trained {name} run in {runs}/; run 'gaussaudit train {method} "
+            f"cifar10' or pass --checkpoint PATH"
+        )
+    return path
+
+
+def _trained_model(path: Path, method: str) -> tuple[Any, dict, dict]:
+    """Load and verify a checkpoint; return the model, its config and what to record."""
+    from ..train.checkpoint import load_checkpoint
+
+    ckpt = load_checkpoint(path)
+    if ckpt.get("method") != method:
+        raise UsageError(
+            f"{path} is a {ckpt.get('method')!r} checkpoint; "
+            f"use the encoder 'resnet18-{ckpt.get('method')}'"
+        )
+    if ckpt.get("arch") != ARCH:
+        raise UsageError(f"{path} holds a {ckpt.get('arch')!r} model, not {ARCH!r}")
+    in_channels = int(ckpt.get("in_channels", 3))
+    model = _model_from_state(method, in_channels, ckpt["model"])
+    config = dict(ckpt.get("config") or {})
+    found = {
+        "checkpoint": str(path),
+        "run": path.parent.name,
+        "epoch": ckpt.get("epoch"),
+        "dataset": config.get("dataset"),
+        "in_channels": in_channels,
+    }
+    return model, config, found
+
+
+def _transform(config: dict, in_channels: int, size: int) -> tuple[Any, str]:
+    """Build the evaluation transform a checkpoint's config implies, and describe it."""
+    from torchvision import transforms as T
+
+    from ..train.augment import (
+        CIFAR10_MEAN,
+        CIFAR10_STD,
+        FASHION_MNIST_MEAN,
+        FASHION_MNIST_STD,
+        ToChannels,
+    )
+
+    norm = config.get("normalize") if isinstance(config.get("normalize"), dict) else {}
+    default_mean, default_std = (
+        (FASHION_MNIST_MEAN, FASHION_MNIST_STD) if in_channels == 1 else (CIFAR10_MEAN, CIFAR10_STD)
+    )
+    mean = tuple(config.get("mean") or norm.get("mean") or default_mean)
+    std = tuple(config.get("std") or norm.get("std") or default_std)
+    transform = T.Compose(
+        [ToChannels(in_channels), T.Resize((size, size)), T.ToTensor(), T.Normalize(mean, std)]
+    )
+    convert = "grayscale replicated to 3 channels" if in_channels == 3 else "colour to grayscale"
+    description = (
+        f"PIL images converted to {in_channels} channel(s) ({convert}; alpha dropped), "
+        f"resized to {size}x{size} when not already; ToTensor; Normalize(mean={list(mean)}, "
+        f"std={list(std)})"
+    )
+    return transform, description
+
+
+def _layer_forward(
+    model: Any, layer: str, method: str, in_channels: int, size: int
+) -> tuple[Any, int, str | None]:
+    """Return the forward function, output width and description of a layer."""
+    if layer in ("penultimate", "backbone"):
+        detail = "backbone: average-pooled ResNet-18 features (post-ReLU)"
+        return backbone_forward, int(model.backbone.out_dim), detail
+    if layer == "head":
+        kind = "SimCLR projection head output" if method == "simclr" else "classifier logits"
+        return head_forward, int(model.head.out_dim), f"head: {kind}"
+    import torch
+
+    forward = capture_layer(model, layer, special=SPECIAL_LAYERS)
+    with torch.inference_mode():
+        dim = int(forward(model, torch.zeros(2, in_channels, size, size)).shape[1])
+    detail = f"output of '{layer}' global-average-pooled to (B, C)" if forward.pooled else None
+    return forward, dim, detail
+
+
 def create(
     spec: EncoderSpec,
     argument: str | None,
@@ -179,24 +267,12 @@ def create(
     ResourceUnavailableError
         When no checkpoint is given and no matching run exists.
     """
-    from torchvision import transforms as T
-
-    from ..train.augment import (
-        CIFAR10_MEAN,
-        CIFAR10_STD,
-        FASHION_MNIST_MEAN,
-        FASHION_MNIST_STD,
-        ToChannels,
-    )
-    from ..train.checkpoint import load_checkpoint
-
     method = spec.name.split("-", 1)[1]
     if modality != "image":
         raise UsageError(f"encoder {spec.name!r} takes image input, not {modality!r}")
     if checkpoint is None and weights not in ("default", "none"):
         checkpoint = weights
     info: dict[str, Any] = {"family": "checkpoint", "architecture": ARCH, "method": method}
-
     if checkpoint is None and weights == "none":
         from ..train.models import build_model
 
@@ -206,75 +282,20 @@ def create(
         info["checkpoint"] = None
         weights_label = "none"
     else:
-        if checkpoint is None:
-            runs = Path(runs_dir or DEFAULT_RUNS_DIR)
-            path = find_latest_checkpoint(runs, method)
-            if path is None:
-                raise ResourceUnavailableError(
-                    f"no trained {spec.name} run in {runs}/; run 'gaussaudit train {method} "
-                    f"cifar10' or pass --checkpoint PATH"
-                )
-        else:
-            path = Path(checkpoint).expanduser()
-        ckpt = load_checkpoint(path)
-        if ckpt.get("method") != method:
-            raise UsageError(
-                f"{path} is a {ckpt.get('method')!r} checkpoint; "
-                f"use the encoder 'resnet18-{ckpt.get('method')}'"
-            )
-        if ckpt.get("arch") != ARCH:
-            raise UsageError(f"{path} holds a {ckpt.get('arch')!r} model, not {ARCH!r}")
-        in_channels = int(ckpt.get("in_channels", 3))
-        model = _model_from_state(method, in_channels, ckpt["model"])
-        config = dict(ckpt.get("config") or {})
-        info.update(
-            checkpoint=str(path),
-            run=path.parent.name,
-            epoch=ckpt.get("epoch"),
-            dataset=config.get("dataset"),
-        )
+        path = _checkpoint_path(spec.name, method, checkpoint, runs_dir)
+        model, config, found = _trained_model(path, method)
+        info.update(found)
+        in_channels = int(found["in_channels"])
+        del info["in_channels"]
         weights_label = str(path)
     model.eval()
-
-    norm = config.get("normalize") if isinstance(config.get("normalize"), dict) else {}
-    default_mean, default_std = (
-        (FASHION_MNIST_MEAN, FASHION_MNIST_STD) if in_channels == 1 else (CIFAR10_MEAN, CIFAR10_STD)
-    )
-    mean = tuple(config.get("mean") or norm.get("mean") or default_mean)
-    std = tuple(config.get("std") or norm.get("std") or default_std)
     size = int(config.get("image_size", 32))
-    transform = T.Compose(
-        [ToChannels(in_channels), T.Resize((size, size)), T.ToTensor(), T.Normalize(mean, std)]
-    )
-    convert = "grayscale replicated to 3 channels" if in_channels == 3 else "colour to grayscale"
-    info["transform"] = (
-        f"PIL images converted to {in_channels} channel(s) ({convert}; alpha dropped), "
-        f"resized to {size}x{size} when not already; ToTensor; Normalize(mean={list(mean)}, "
-        f"std={list(std)})"
-    )
+    transform, info["transform"] = _transform(config, in_channels, size)
     info["in_channels"] = in_channels
-
     layer = layer or "penultimate"
-    if layer in ("penultimate", "backbone"):
-        forward: Any = backbone_forward
-        dim = int(model.backbone.out_dim)
-        info["layer_detail"] = "backbone: average-pooled ResNet-18 features (post-ReLU)"
-    elif layer == "head":
-        forward = head_forward
-        dim = int(model.head.out_dim)
-        info["layer_detail"] = (
-            "head: SimCLR projection head output"
-            if method == "simclr"
-            else "head: classifier logits"
-        )
-    else:
-        import torch
-
-        forward = capture_layer(model, layer, special=SPECIAL_LAYERS)
-        with torch.inference_mode():
-            dim = int(forward(model, torch.zeros(2, in_channels, size, size)).shape[1])
-        if forward.pooled:
-            info["layer_detail"] = f"output of '{layer}' global-average-pooled to (B, C)"
+    forward, dim, detail = _layer_forward(model, layer, method, in_channels, size)
+    if detail is not None:
+        info["layer_detail"] = detail
     return Encoder(
         name=spec.name,
         module=model,

@@ -170,6 +170,28 @@ def _reference(records: list[dict], *keys: str) -> float | None:
     return None
 
 
+def _panel(ax: Any, records: list[dict], layers: list[str], keys: tuple, title: str, ref) -> None:
+    """Draw one metric against epoch, one line per layer, with its reference line."""
+    from matplotlib.ticker import MaxNLocator
+
+    for name in layers:
+        pts = [
+            (r["epoch"], _get(r["layers"][name], *keys))
+            for r in records
+            if name in r["layers"] and _get(r["layers"][name], *keys) is not None
+        ]
+        if pts:
+            ep, val = zip(*pts, strict=True)
+            d = next(r["layers"][name]["d"] for r in records if name in r["layers"])
+            ax.plot(ep, val, marker="o", ms=3, label=f"{name} ({d}-d)")
+    if ref is not None:
+        ax.axhline(ref, color="grey", ls="--", lw=1)
+    ax.set_title(title)
+    ax.set_xlabel("epoch")
+    ax.xaxis.set_major_locator(MaxNLocator(integer=True))
+    ax.grid(alpha=0.3)
+
+
 def plot_dynamics(run_dir: str | os.PathLike, *, out: str | os.PathLike | None = None) -> Path:
     """Plot the training dynamics of a run (PAPER.md Fig. 4).
 
@@ -193,7 +215,6 @@ def plot_dynamics(run_dir: str | os.PathLike, *, out: str | os.PathLike | None =
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
-    from matplotlib.ticker import MaxNLocator
 
     from ..io import atomic_write_bytes
     from ..train.runs import read_metrics
@@ -213,22 +234,7 @@ def plot_dynamics(run_dir: str | os.PathLike, *, out: str | os.PathLike | None =
     )
     fig, axes = plt.subplots(1, 3, figsize=(12, 3.6))
     for ax, (keys, title, ref) in zip(axes, panels, strict=True):
-        for name in layers:
-            pts = [
-                (r["epoch"], _get(r["layers"][name], *keys))
-                for r in records
-                if name in r["layers"] and _get(r["layers"][name], *keys) is not None
-            ]
-            if pts:
-                ep, val = zip(*pts, strict=True)
-                d = next(r["layers"][name]["d"] for r in records if name in r["layers"])
-                ax.plot(ep, val, marker="o", ms=3, label=f"{name} ({d}-d)")
-        if ref is not None:
-            ax.axhline(ref, color="grey", ls="--", lw=1)
-        ax.set_title(title)
-        ax.set_xlabel("epoch")
-        ax.xaxis.set_major_locator(MaxNLocator(integer=True))
-        ax.grid(alpha=0.3)
+        _panel(ax, records, layers, keys, title, ref)
     axes[0].legend(fontsize=8)
     if records:
         first = records[0]

@@ -30,8 +30,7 @@ from __future__ import annotations
 import json
 import math
 import time
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -39,6 +38,8 @@ import numpy as np
 
 from ..errors import MissingExtraError, UnknownNameError, UsageError
 from ..versions import package_versions
+from .synthetic_data import SyntheticData, make_data
+from .synthetic_results import EpochMetrics, SyntheticRun, _finite
 
 __all__ = [
     "CHOICES",
@@ -56,17 +57,6 @@ PAPER_EPOCHS = {"laplace": 150, "gmm": 100, "binary": 100}
 #: (train, test) sizes: Laplace 20k / 5k (Appendix E.1); GMM and binary "10k
 #: samples" (main text) for training, and 10k test vectors (unstated; chosen).
 DEFAULT_SIZES = {"laplace": (20000, 5000), "gmm": (10000, 10000), "binary": (10000, 10000)}
-_DATA_OPTIONS = {
-    "laplace": (),
-    "gmm": ("n_components", "mean_scale", "noise_scale"),
-    "binary": ("p_one",),
-}
-_VIEW_OPTIONS = {
-    "laplace": ("a", "noise_std", "dropout", "scale_sigma"),
-    "gmm": ("noise_scale",),
-    "binary": ("flip",),
-}
-
 #: Choices made for settings the paper leaves unstated (synthetic part).
 CHOICES: dict[str, Any] = {
     "batch_size": 128,
@@ -88,181 +78,6 @@ CHOICES: dict[str, Any] = {
     "gmm_views": "both views are fresh draws from the anchor's component (the stored "
     "training vector itself is not used)",
 }
-
-
-@dataclass(frozen=True)
-class EpochMetrics:
-    """The audit of one evaluation epoch (epoch 0 is the random initialisation).
-
-    Attributes
-    ----------
-    epoch : int
-    n, d : int
-        Test vectors audited and embedding dimension.
-    norms, coordinates, verdict : dict
-        The per-epoch audit of the raw test embeddings, in the JSON report's
-        names (:func:`gaussaudit.train.audit.audit_matrix`):
-        ``norms["cv"]``, ``coordinates["anderson_darling"]["mean"]``,
-        ``coordinates["dagostino_pearson"]["mean_pvalue"]``, ...,
-        ``verdict["paper_rule"]``. Empty (``{}``) when the audit failed.
-    alignment, alignment_std : float
-        Mean and std of positive-pair cosines.
-    uniformity_mean, uniformity_std : float
-        Mean and std of negative-pair cosines (a uniform sphere gives 0 and
-        ``1/sqrt(d)``).
-    train_loss : float or None
-        Mean training loss of this epoch (None at epoch 0).
-    seconds : float
-        Wall time since the start of the run.
-    notes : tuple of str
-
-    Notes
-    -----
-    The read-only properties ``cv``, ``mean_norm``, ``effective_dimension``,
-    ``ad_mean``, ``ad_pass_fraction``, ``dp_mean_pvalue``, ``dp_pass_fraction``
-    and ``gaussian`` (the paper rule) are the paper's table cells
-    (:func:`gaussaudit.train.audit.paper_cells`), read from the audit.
-    """
-
-    epoch: int
-    n: int
-    d: int
-    norms: dict
-    coordinates: dict
-    verdict: dict
-    alignment: float
-    alignment_std: float
-    uniformity_mean: float
-    uniformity_std: float
-    train_loss: float | None
-    seconds: float
-    notes: tuple[str, ...] = ()
-
-    def _cells(self) -> dict[str, Any]:
-        from .audit import paper_cells
-
-        return paper_cells(
-            {"norms": self.norms, "coordinates": self.coordinates, "verdict": self.verdict}
-        )
-
-    @property
-    def cv(self) -> float | None:
-        """CV of the raw norms (std / mean)."""
-        return self._cells()["cv"]
-
-    @property
-    def mean_norm(self) -> float | None:
-        """Mean raw norm."""
-        return (self.norms or {}).get("mean")
-
-    @property
-    def effective_dimension(self) -> float | None:
-        """Participation ratio of the covariance spectrum."""
-        return (self.norms or {}).get("effective_dimension")
-
-    @property
-    def ad_mean(self) -> float | None:
-        """Mean Anderson–Darling A² over coordinates (the paper's "AD Avg.")."""
-        return self._cells()["ad_mean"]
-
-    @property
-    def ad_pass_fraction(self) -> float | None:
-        """Fraction of coordinates with A² below the threshold."""
-        return self._cells()["ad_pass_fraction"]
-
-    @property
-    def dp_mean_pvalue(self) -> float | None:
-        """Mean D'Agostino–Pearson p-value (the paper's "DP Avg.")."""
-        return self._cells()["dp_mean_pvalue"]
-
-    @property
-    def dp_pass_fraction(self) -> float | None:
-        """Fraction of coordinates with DP p above alpha."""
-        return self._cells()["dp_pass_fraction"]
-
-    @property
-    def gaussian(self) -> bool | None:
-        """The paper's rule (``verdict["paper_rule"]``)."""
-        return self._cells()["gaussian"]
-
-    def to_dict(self) -> dict[str, Any]:
-        """JSON-ready dict (NaN and inf as None); the audit under its report names."""
-        out = {k: _finite(getattr(self, k)) for k in self.__dataclass_fields__}
-        out["notes"] = list(self.notes)
-        return out
-
-
-@dataclass(frozen=True, eq=False)
-class SyntheticRun:
-    """What :func:`train_synthetic` did and found.
-
-    Attributes
-    ----------
-    kind : str
-        ``laplace``, ``gmm`` or ``binary``.
-    settings : dict
-        Every setting used, stated or chosen (JSON-ready).
-    history : tuple of EpochMetrics
-        One entry per evaluated epoch, in order, starting at epoch 0.
-    seconds : float
-        Wall time of the whole run.
-    log_path : Path or None
-        The JSONL log, when one was written.
-    encoder : torch.nn.Module or None
-        The trained encoder (on the CPU).
-    """
-
-    kind: str
-    settings: dict
-    history: tuple[EpochMetrics, ...]
-    seconds: float
-    log_path: Path | None = None
-    encoder: Any = field(default=None, repr=False)
-
-    @property
-    def final(self) -> EpochMetrics:
-        """Metrics of the last evaluated epoch."""
-        return self.history[-1]
-
-    @property
-    def epochs_evaluated(self) -> tuple[int, ...]:
-        """Evaluated epochs, in order."""
-        return tuple(m.epoch for m in self.history)
-
-    def at(self, epoch: int) -> EpochMetrics:
-        """Metrics of an evaluated epoch.
-
-        Raises
-        ------
-        UsageError
-            When ``epoch`` was not evaluated.
-        """
-        for m in self.history:
-            if m.epoch == int(epoch):
-                return m
-        raise UsageError(
-            f"epoch {epoch} was not evaluated (evaluated: {list(self.epochs_evaluated)})"
-        )
-
-    def to_dict(self) -> dict[str, Any]:
-        """JSON-ready dict of the run (without the encoder)."""
-        return {
-            "kind": self.kind,
-            "settings": self.settings,
-            "seconds": round(self.seconds, 3),
-            "log_path": str(self.log_path) if self.log_path else None,
-            "history": [m.to_dict() for m in self.history],
-        }
-
-
-def _finite(value: Any) -> Any:
-    if isinstance(value, bool) or value is None:
-        return value
-    if isinstance(value, int | np.integer):
-        return int(value)
-    if isinstance(value, float | np.floating):
-        return float(value) if math.isfinite(value) else None
-    return value
 
 
 def _torch():
@@ -306,78 +121,6 @@ def eval_schedule(epochs: int, eval_epochs: int | Sequence[int] | None) -> list[
     return sorted(wanted)
 
 
-@dataclass
-class _Data:
-    """Train/test inputs of one kind and the view channel."""
-
-    x_train: np.ndarray
-    x_test: np.ndarray
-    views: Callable[[np.ndarray, np.random.Generator], tuple[np.ndarray, np.ndarray]]
-    test_views: Callable[[np.random.Generator], tuple[np.ndarray, np.ndarray]]
-    info: dict
-
-
-def _split_options(kind: str, options: dict) -> tuple[dict, dict]:
-    allowed = set(_DATA_OPTIONS[kind]) | set(_VIEW_OPTIONS[kind])
-    unknown = sorted(set(options) - allowed)
-    if unknown:
-        raise UsageError(
-            f"unknown option(s) for {kind}: {', '.join(unknown)} "
-            f"(allowed: {', '.join(sorted(allowed)) or 'none'})"
-        )
-    data = {k: v for k, v in options.items() if k in _DATA_OPTIONS[kind]}
-    views = {k: v for k, v in options.items() if k in _VIEW_OPTIONS[kind]}
-    return data, views
-
-
-def _make_data(kind: str, *, d_in: int, n_train: int, n_test: int, seed: int, options: dict):
-    from ..datasets import load_dataset
-    from ..datasets import synthetic as syn
-
-    data_opts, view_opts = _split_options(kind, options)
-    name = f"synthetic:{kind}"
-    train = load_dataset(name, split="train", seed=seed, n=n_train, d=d_in, **data_opts)
-    test = load_dataset(name, split="test", seed=seed, n=n_test, d=d_in, **data_opts)
-    x_train = np.asarray(train.items, dtype=np.float32)
-    x_test = np.asarray(test.items, dtype=np.float32)
-    info = {"train": train.info, "test": test.info}
-    if kind == "laplace":
-        opts = {"a": 0.6, "noise_std": 0.2, "dropout": 0.1, "scale_sigma": 0.1, **view_opts}
-
-        def views(order, rng):
-            return syn.laplace_views(x_train[order], rng=rng, **opts)
-
-        def test_views(rng):
-            return syn.laplace_views(x_test, rng=rng, **opts)
-
-    elif kind == "gmm":
-        k = int(data_opts.get("n_components", syn.CHOICES["gmm_n_components"]))
-        mean_scale = float(data_opts.get("mean_scale", syn.CHOICES["gmm_mean_scale"]))
-        noise = float(data_opts.get("noise_scale", syn.CHOICES["gmm_noise_scale"]))
-        # create() draws the means from the experiment seed alone (both splits share them).
-        means = syn.gmm_means(d_in, k, mean_scale=mean_scale, seed=int(seed))
-        y_train, y_test = np.asarray(train.labels), np.asarray(test.labels)
-        opts = {"noise_scale": noise}
-
-        def views(order, rng):
-            return syn.gmm_views(y_train[order], means, rng=rng, **opts)
-
-        def test_views(rng):
-            return syn.gmm_views(y_test, means, rng=rng, **opts)
-
-    else:
-        opts = {"flip": float(syn.CHOICES["binary_flip"]), **view_opts}
-
-        def views(order, rng):
-            return syn.binary_views(x_train[order], rng=rng, **opts)
-
-        def test_views(rng):
-            return syn.binary_views(x_test, rng=rng, **opts)
-
-    info["views"] = {"function": f"gaussaudit.datasets.synthetic.{kind}_views", **opts}
-    return _Data(x_train, x_test, views, test_views, info)
-
-
 def _embed(torch, encoder, x: np.ndarray, device: str, chunk: int = 4096) -> np.ndarray:
     out = []
     with torch.no_grad():
@@ -394,7 +137,7 @@ def _cosines(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     return num / np.maximum(den, 1e-300)
 
 
-def _evaluate(torch, encoder, data: _Data, tv1, tv2, partner, device, epoch, loss, t0):
+def _evaluate(torch, encoder, data: SyntheticData, tv1, tv2, partner, device, epoch, loss, t0):
     from .audit import audit_matrix
 
     z = _embed(torch, encoder, data.x_test, device)
@@ -421,6 +164,19 @@ def _evaluate(torch, encoder, data: _Data, tv1, tv2, partner, device, epoch, los
         seconds=time.perf_counter() - t0,
         notes=tuple(notes),
     )
+
+
+def _check_sizes(
+    epochs: int, d_in: int, d_out: int, batch_size: int, n_train: int, n_test: int
+) -> None:
+    if epochs < 0 or d_in < 1 or d_out < 1:
+        raise UsageError(f"need epochs >= 0, d_in >= 1, d_out >= 1; got {epochs}, {d_in}, {d_out}")
+    if batch_size < 2 or (epochs > 0 and n_train < batch_size):
+        raise UsageError(
+            f"need batch_size >= 2 and n_train >= batch_size; got {batch_size}, {n_train}"
+        )
+    if n_test < 20:
+        raise UsageError(f"n_test must be at least 20 (D'Agostino-Pearson), got {n_test}")
 
 
 def train_synthetic(
@@ -511,14 +267,7 @@ def train_synthetic(
     epochs = PAPER_EPOCHS[kind] if epochs is None else int(epochs)
     n_train = DEFAULT_SIZES[kind][0] if n_train is None else int(n_train)
     n_test = DEFAULT_SIZES[kind][1] if n_test is None else int(n_test)
-    if epochs < 0 or d_in < 1 or d_out < 1:
-        raise UsageError(f"need epochs >= 0, d_in >= 1, d_out >= 1; got {epochs}, {d_in}, {d_out}")
-    if batch_size < 2 or (epochs > 0 and n_train < batch_size):
-        raise UsageError(
-            f"need batch_size >= 2 and n_train >= batch_size; got {batch_size}, {n_train}"
-        )
-    if n_test < 20:
-        raise UsageError(f"n_test must be at least 20 (D'Agostino-Pearson), got {n_test}")
+    _check_sizes(epochs, d_in, d_out, batch_size, n_train, n_test)
     if not (lr > 0 and temperature > 0 and weight_decay >= 0):
         raise UsageError("need lr > 0, temperature > 0 and weight_decay >= 0")
     schedule = eval_schedule(epochs, eval_epochs)
@@ -555,33 +304,29 @@ def train_synthetic(
         torch.set_num_threads(old_threads)
 
 
-def _train(
-    torch, kind, *, loss_fn, schedule, log_path, progress, data_options, **s
-) -> SyntheticRun:
-    t0 = time.perf_counter()
-    seed, device, epochs, bs = s["seed"], s["device"], s["epochs"], s["batch_size"]
-    data = _make_data(
-        kind,
-        d_in=s["d_in"],
-        n_train=s["n_train"],
-        n_test=s["n_test"],
-        seed=seed,
-        options=data_options,
-    )
+def _encoder(torch, s: dict):
+    """Build the linear encoder with PyTorch's default init from ``seed`` (global RNG kept)."""
     with torch.random.fork_rng(devices=[]):
-        torch.manual_seed(seed)
+        torch.manual_seed(s["seed"])
         encoder = torch.nn.Linear(s["d_in"], s["d_out"], bias=s["bias"])
-    encoder = encoder.to(device=device, dtype=torch.float32)
-    opt = torch.optim.Adam(encoder.parameters(), lr=s["lr"], weight_decay=s["weight_decay"])
+    return encoder.to(device=s["device"], dtype=torch.float32)
+
+
+def _test_pairs(data: SyntheticData, seed: int, n_test: int):
+    """Draw the fixed test views and a random cyclic derangement (negative partners)."""
     test_rng = _rng(seed, 3)
     tv1, tv2 = data.test_views(test_rng)
-    perm = test_rng.permutation(s["n_test"])
+    perm = test_rng.permutation(n_test)
     partner = np.empty_like(perm)
     partner[perm] = np.roll(perm, -1)  # i -> next in a random cycle: never i itself
+    return tv1, tv2, partner
+
+
+def _settings(torch, kind: str, s: dict, schedule, data_options: dict, data) -> dict:
     settings = {
         "kind": kind,
         **{k: v for k, v in s.items() if k != "device"},
-        "device": device,
+        "device": s["device"],
         "eval_epochs": schedule,
         "threads": torch.get_num_threads(),
         "data_options": data_options,
@@ -590,55 +335,84 @@ def _train(
         "dtype": "float32",
         "versions": package_versions("gaussaudit", "numpy", "scipy", "torch"),
     }
-    settings = json.loads(json.dumps(settings, default=_finite))
-    log = None
-    if log_path is not None:
-        log_path.parent.mkdir(parents=True, exist_ok=True)
-        log = log_path.open("w", encoding="utf-8")
-        log.write(json.dumps({"type": "settings", **settings}) + "\n")
-        log.flush()
+    return json.loads(json.dumps(settings, default=_finite))
+
+
+def _train_epoch(torch, encoder, opt, data: SyntheticData, loss_fn, s: dict, epoch: int) -> float:
+    """One epoch on fresh views in a fresh order; return the mean loss."""
+    device, bs, n_train = s["device"], s["batch_size"], s["n_train"]
+    rng = _rng(s["seed"], 2, epoch)
+    order = rng.permutation(n_train)
+    v1, v2 = data.views(order, rng)
+    t1 = torch.from_numpy(v1).to(device)
+    t2 = torch.from_numpy(v2).to(device)
+    total = torch.zeros((), device=device)
+    steps = n_train // bs
+    for step in range(steps):
+        sl = slice(step * bs, (step + 1) * bs)
+        value = loss_fn(encoder(t1[sl]), encoder(t2[sl]), s["temperature"])
+        opt.zero_grad(set_to_none=True)
+        value.backward()
+        opt.step()
+        total += value.detach()
+    mean_loss = float(total) / max(steps, 1)
+    if not math.isfinite(mean_loss):
+        raise UsageError(f"training diverged at epoch {epoch} (loss {mean_loss})")
+    return mean_loss
+
+
+def _open_log(log_path: Path | None, settings: dict):
+    if log_path is None:
+        return None
+    log_path.parent.mkdir(parents=True, exist_ok=True)
+    log = log_path.open("w", encoding="utf-8")
+    log.write(json.dumps({"type": "settings", **settings}) + "\n")
+    log.flush()
+    return log
+
+
+def _train(
+    torch, kind, *, loss_fn, schedule, log_path, progress, data_options, **s
+) -> SyntheticRun:
+    t0 = time.perf_counter()
+    data = make_data(
+        kind,
+        d_in=s["d_in"],
+        n_train=s["n_train"],
+        n_test=s["n_test"],
+        seed=s["seed"],
+        options=data_options,
+    )
+    encoder = _encoder(torch, s)
+    opt = torch.optim.Adam(encoder.parameters(), lr=s["lr"], weight_decay=s["weight_decay"])
+    tv1, tv2, partner = _test_pairs(data, s["seed"], s["n_test"])
+    settings = _settings(torch, kind, s, schedule, data_options, data)
+    log = _open_log(log_path, settings)
     history: list[EpochMetrics] = []
 
     def record(epoch: int, mean_loss: float | None) -> None:
         encoder.eval()
-        m = _evaluate(torch, encoder, data, tv1, tv2, partner, device, epoch, mean_loss, t0)
+        m = _evaluate(torch, encoder, data, tv1, tv2, partner, s["device"], epoch, mean_loss, t0)
         encoder.train()
         history.append(m)
         if log is not None:
             log.write(json.dumps({"type": "epoch", "kind": kind, **m.to_dict()}) + "\n")
             log.flush()
 
-    bar = _progress(progress, kind, epochs)
+    bar = _progress(progress, kind, s["epochs"])
     try:
         record(0, None)
-        n_train = s["n_train"]
-        steps = n_train // bs
-        for epoch in range(1, epochs + 1):
-            rng = _rng(seed, 2, epoch)
-            order = rng.permutation(n_train)
-            v1, v2 = data.views(order, rng)
-            t1 = torch.from_numpy(v1).to(device)
-            t2 = torch.from_numpy(v2).to(device)
-            total = torch.zeros((), device=device)
-            for step in range(steps):
-                sl = slice(step * bs, (step + 1) * bs)
-                value = loss_fn(encoder(t1[sl]), encoder(t2[sl]), s["temperature"])
-                opt.zero_grad(set_to_none=True)
-                value.backward()
-                opt.step()
-                total += value.detach()
-            mean_loss = float(total) / max(steps, 1)
-            if not math.isfinite(mean_loss):
-                raise UsageError(f"training diverged at epoch {epoch} (loss {mean_loss})")
+        for epoch in range(1, s["epochs"] + 1):
+            mean_loss = _train_epoch(torch, encoder, opt, data, loss_fn, s, epoch)
             if epoch in schedule:
                 record(epoch, mean_loss)
             if bar is not None:
                 last = history[-1]
+                ad = last.ad_mean if last.ad_mean is not None else float("nan")
                 bar[0].update(
                     bar[1],
                     advance=1,
-                    description=f"{kind} loss {mean_loss:.3f} AD@{last.epoch} "
-                    f"{last.ad_mean if last.ad_mean is not None else float('nan'):.2f}",
+                    description=f"{kind} loss {mean_loss:.3f} AD@{last.epoch} {ad:.2f}",
                 )
     finally:
         if bar is not None:
