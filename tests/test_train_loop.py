@@ -341,6 +341,18 @@ def test_per_epoch_audit_is_the_battery_of_gaussaudit_test():
     assert audit_matrix(relu)["verdict"]["paper_rule"] is False
 
 
+def test_paper_reruns_read_the_per_epoch_record():
+    """The paper package's reader of per-epoch records follows the JSON-contract names."""
+    common = pytest.importorskip("gaussaudit.paper._common")
+    from gaussaudit.train.audit import paper_cells
+
+    record = audit_matrix(np.random.default_rng(2).standard_normal((300, 8)))
+    cells = common.audit_metrics(record)
+    for key, value in paper_cells(record).items():
+        assert value is not None and cells[key] == value, key
+    assert cells["mean_norm"] == record["norms"]["mean"]
+
+
 def test_methods_are_a_table():
     from gaussaudit.train import config as train_config
     from gaussaudit.train.methods import METHODS, SimCLR, Supervised, get_method
