@@ -2,7 +2,7 @@
 
 Also defines :func:`synthetic`, the ``gaussaudit train synthetic`` command
 (registered on the trainer's sub-app), over
-:func:`gaussaudit.train.synthetic.train_synthetic`.
+:func:`gaussaudit.train.synthetic_runs.train_synthetic`.
 """
 
 from __future__ import annotations
@@ -164,7 +164,7 @@ def synthetic(
     from ..io import atomic_write_text
     from ..paper import epoch_metrics
     from ..report.tables import print_history
-    from ..train.synthetic import train_synthetic
+    from ..train.synthetic_runs import train_synthetic
     from .embed_cmd import parse_options
 
     run = train_synthetic(

@@ -108,27 +108,31 @@ def audit_metrics(record: Mapping[str, Any]) -> dict[str, Any]:
 
     Examples
     --------
-    >>> audit_metrics({"ad_mean": 0.4, "ad_pass": 0.95, "gaussian": True})["ad_pass_fraction"]
+    >>> audit_metrics({"coordinates": {"anderson_darling": {"pass_fraction": 0.95}}})["ad_pass_fraction"]
     0.95
     """
+    norms = record.get("norms") or {}
+    coordinates = record.get("coordinates") or {}
+    ad = coordinates.get("anderson_darling") or {}
+    dp = coordinates.get("dagostino_pearson") or {}
     return {
-        "cv": json_number(record.get("cv")),
-        "ad_mean": json_number(record.get("ad_mean")),
-        "ad_pass_fraction": json_number(record.get("ad_pass")),
-        "dp_mean_pvalue": json_number(record.get("dp_mean_p")),
-        "dp_pass_fraction": json_number(record.get("dp_pass")),
-        "gaussian": record.get("gaussian"),
+        "cv": json_number(norms.get("cv")),
+        "ad_mean": json_number(ad.get("mean")),
+        "ad_pass_fraction": json_number(ad.get("pass_fraction")),
+        "dp_mean_pvalue": json_number(dp.get("mean_pvalue")),
+        "dp_pass_fraction": json_number(dp.get("pass_fraction")),
+        "gaussian": (record.get("verdict") or {}).get("paper_rule"),
         "n": json_number(record.get("n")),
         "d": json_number(record.get("d")),
-        "mean_norm": json_number(record.get("mean_norm")),
-        "effective_dimension": json_number(record.get("effective_dimension")),
+        "mean_norm": json_number(norms.get("mean")),
+        "effective_dimension": json_number(norms.get("effective_dimension")),
     }
 
 
 def epoch_metrics(metrics: Any) -> dict[str, Any]:
     """Return the paper's metrics from one audited epoch of a synthetic run.
 
-    The only place the reruns read :class:`gaussaudit.train.synthetic.EpochMetrics`
+    The only place the reruns read :class:`gaussaudit.train.synthetic_results.EpochMetrics`
     (``ad_mean``, ``ad_pass_fraction``, ``dp_mean_pvalue``, ...).
 
     Parameters

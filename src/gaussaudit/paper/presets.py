@@ -1,7 +1,7 @@
 """What the Table 1 rerun runs: its columns and presets.
 
 :data:`SYNTHETIC_COLUMNS` are trained with
-:func:`gaussaudit.train.synthetic.train_synthetic`, :data:`CNN_COLUMNS` with the
+:func:`gaussaudit.train.synthetic_runs.train_synthetic`, :data:`CNN_COLUMNS` with the
 image trainer; :data:`PRESETS` holds the two protocols (``paper``: Appendix
 E.1 in full; ``quick``: a reduced run for a small CPU, every reduction stated).
 """

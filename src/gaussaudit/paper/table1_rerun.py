@@ -2,7 +2,7 @@
 
 :func:`reproduce_table1` runs
 
-- the synthetic columns with :func:`gaussaudit.train.synthetic.train_synthetic`
+- the synthetic columns with :func:`gaussaudit.train.synthetic_runs.train_synthetic`
   (``laplace``, ``gmm``, ``binary_e0``, ``binary_e50``, ``binary_e100``) plus the
   random-initialisation baselines ``laplace_e0`` and ``gmm_e0`` the paper does
   not report (PAPER.md §2.3: the Laplace/GMM Gaussianity is largely the
@@ -138,7 +138,7 @@ def _done_line(run) -> str:
 
 def _run_synthetic(plan, spec, out_dir: Path, seed: int, device: str, progress: bool, console):
     """Train each planned synthetic run; return its columns and settings."""
-    from ..train.synthetic import train_synthetic
+    from ..train.synthetic_runs import train_synthetic
 
     columns, settings_out = {}, {}
     for kind, entry in plan.items():
@@ -333,7 +333,7 @@ def _result(name, spec, columns, result_columns, settings, plan, seconds) -> dic
     """Assemble what ``table1.json`` holds (JSON-ready)."""
     from .. import __version__
     from ..datasets.synthetic import CHOICES as DATA_CHOICES
-    from ..train.synthetic import CHOICES as SYN_CHOICES
+    from ..train.synthetic_runs import CHOICES as SYN_CHOICES
 
     cnn_cols = [c for c in columns if c in CNN_COLUMNS]
     result = {
