@@ -30,7 +30,7 @@ def demo(
     from rich.console import Console
 
     from ..demo import run_demo
-    from ..report.compare import render_side_by_side
+    from ..report.comparison import render_side_by_side
 
     console = Console()
     result = run_demo(out, n=n, d=d, seed=seed, mode=mode, epochs=epochs)

@@ -87,8 +87,10 @@ def test(
     """
     from ..api import audit_file
     from ..io import sidecar_path
+    from ..report.formats import get_format
+    from ..report.sink import emit
     from ..stats.battery import AuditConfig, parse_tests, parse_views
-    from ._output import REPORT_FORMATS, audit_progress, emit_report
+    from ._progress import audit_progress
 
     if out is not None and out.resolve() == sidecar_path(embeddings).resolve():
         from ..errors import UsageError
@@ -97,10 +99,7 @@ def test(
             f"--out {out} would overwrite the provenance sidecar of {embeddings}; "
             "choose another name (e.g. EMB.report.json)"
         )
-    if report not in REPORT_FORMATS:
-        from ..errors import UnknownNameError
-
-        raise UnknownNameError("report format", report, REPORT_FORMATS)
+    get_format(report)  # an unknown format fails before the audit runs
     config = AuditConfig(
         alpha=alpha,
         seed=seed,
@@ -125,4 +124,4 @@ def test(
             nan_policy=nan_policy,
             progress=progress,
         )
-    emit_report(model, report, out)
+    emit(model, report, out)
