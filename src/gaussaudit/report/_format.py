@@ -130,18 +130,38 @@ def verdict_word(value: bool | None) -> str:
     return "undecided" if value is None else ("Gaussian" if value else "not Gaussian")
 
 
-def value_text(value: Any, *, missing: str = "n/a", digits: int = 4) -> str:
-    """Format any measured value: None, a bool (yes/no), a float (``%.4g``) or text.
+def value_text(
+    value: Any,
+    *,
+    missing: str = "n/a",
+    digits: int = 4,
+    words: tuple[str, str] = ("yes", "no"),
+) -> str:
+    """Format any measured value: None, a bool, a float (``%.4g``) or text.
+
+    Parameters
+    ----------
+    value : object
+        The value.
+    missing : str
+        Text for None.
+    digits : int
+        Significant digits of a float.
+    words : (str, str)
+        Text for True and False (``("true", "false")`` in gate details,
+        ``("Gaussian", "not Gaussian")`` for verdicts).
 
     Examples
     --------
     >>> value_text(None), value_text(True), value_text(0.123456), value_text(12)
     ('n/a', 'yes', '0.1235', '12')
+    >>> value_text(False, words=("true", "false"))
+    'false'
     """
     if value is None:
         return missing
     if isinstance(value, bool):
-        return yes_no(value)
+        return words[0] if value else words[1]
     if isinstance(value, float):
         return sig(value, digits)
     return str(value)
