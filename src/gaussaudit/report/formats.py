@@ -11,7 +11,9 @@ renderer module plus one registry entry::
     csv = "my_plugin:CSV_FORMAT"      # a FormatSpec (or a list, or a function returning them)
 
 A renderer is ``render(report: dict, **options) -> str``, named by a
-``"module:function"`` string and imported only when used.
+``"module:function"`` string and imported only when used. A renderer that
+draws plots gets their data from
+:func:`gaussaudit.report.plot_data.view_plot_data` (computed on demand).
 """
 
 from __future__ import annotations
@@ -39,11 +41,9 @@ class FormatSpec:
     suffix : str
         Usual file suffix (``".json"``).
     rich : str or None
-        ``"module:function"`` returning rich renderables, used instead of the
-        text when the report goes to an interactive terminal (colours).
-    plot_data : bool
-        Whether the format draws the plots (and so needs the plot data that a
-        report model computes only on demand).
+        ``"module:function"`` returning rich renderables, printed instead of
+        the text when the report goes to standard output (in colour on a
+        terminal).
     family : str
         Registry family (always ``"report"`` for now).
     """
@@ -53,7 +53,6 @@ class FormatSpec:
     description: str = ""
     suffix: str = ".txt"
     rich: str | None = None
-    plot_data: bool = False
     family: str = "report"
 
 
@@ -79,7 +78,6 @@ for _spec in (
         "gaussaudit.report.html:render_html",
         "one self-contained page with plots",
         ".html",
-        plot_data=True,
     ),
     FormatSpec(
         "markdown",

@@ -116,7 +116,8 @@ def emit(
     console : rich.console.Console, optional
         Where rich renderables go (default: standard output).
     **options
-        Passed to the renderer.
+        Passed to the text renderer (e.g. ``plots=False`` for html, ``width``
+        for terminal text); rich output on standard output takes none.
 
     Raises
     ------
@@ -127,6 +128,6 @@ def emit(
     if out is None and spec.rich is not None:
         from ..registry import load_object
 
-        print_renderables(load_object(spec.rich)(report, **options), console)
+        print_renderables(load_object(spec.rich)(report), console)
         return
     write_text(render(report, format, **options), out)
