@@ -1,10 +1,10 @@
-"""Rendering of comparisons: ``gaussaudit compare`` regressions and side-by-side reports.
+"""Rendering of ``gaussaudit compare``: the regressions between two reports.
 
 :func:`comparison_renderables` and :func:`comparison_markdown` draw a
 :class:`gaussaudit.compare.Comparison` (one table per view: metric, base, new,
 delta, rule, result); :func:`render_comparison` gives it as text in any of
-:data:`COMPARISON_FORMATS`. :func:`render_side_by_side` prints the paper-style
-rows of several report models, one column each (``gaussaudit demo``).
+:data:`COMPARISON_FORMATS`. (Several report models side by side, one column
+each, are a paper-style table: :func:`gaussaudit.report.tables.print_side_by_side`.)
 """
 
 from __future__ import annotations
@@ -20,7 +20,6 @@ __all__ = [
     "comparison_renderables",
     "comparison_tables",
     "render_comparison",
-    "render_side_by_side",
 ]
 
 #: Formats :func:`render_comparison` writes.
@@ -160,36 +159,3 @@ def render_comparison(comparison: Any, fmt: str = "terminal", *, width: int = 12
     from ..errors import UnknownNameError
 
     raise UnknownNameError("comparison format", fmt, COMPARISON_FORMATS)
-
-
-def render_side_by_side(reports: dict[str, dict], console: Any, *, view: str = "raw") -> None:
-    """Print the paper-style rows of one view for several reports.
-
-    Parameters
-    ----------
-    reports : dict
-        Report model per column label.
-    console : rich.console.Console
-    view : str
-        Which view to show.
-    """
-    from rich import box
-    from rich.table import Table
-
-    from .terminal import paper_rows
-
-    any_report = next(iter(reports.values()))
-    thr = any_report["config"]["ad_threshold"]
-    alpha = any_report["config"]["alpha"]
-    table = Table(
-        title=f"Gaussianity audit ({view} view)",
-        box=box.SIMPLE_HEAVY,
-        caption="pass fractions: [dim][99% null band][/dim]",
-    )
-    table.add_column("metric", style="bold")
-    for label in reports:
-        table.add_column(label, justify="right")
-    views = [r["views"][view] for r in reports.values()]
-    for label, cells in paper_rows(views, thr, alpha, norm_details=False):
-        table.add_row(label, *cells)
-    console.print(table)
