@@ -13,9 +13,10 @@ fields that depend on the machine or the version (``tool.version``,
 ``tool.versions``, ``input.source``) are replaced by placeholders, and the
 JSON is written with the report's own settings (indent 2, a final newline).
 
-The report carries no ``views.<view>.plot_data``: a JSON report does not
-compute plot data (it did before 0.x; the golden was made from the code before
-the change with that key removed, and every other byte is the same).
+The report carries no ``views.<view>.plot_data``: a JSON report no longer
+computes plot data. The golden was made from the code before the report layer
+was reorganised (which still wrote that key) with the key removed; every other
+byte is what that code wrote.
 """
 
 from __future__ import annotations
