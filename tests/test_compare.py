@@ -245,3 +245,50 @@ def test_load_report_errors(tmp_path):
         load_report(tmp_path / "missing.json")
     with pytest.raises(InvalidReportError, match="directory"):
         load_report(tmp_path)
+
+
+def test_comparison_renders_in_every_format(reports):
+    from gaussaudit.errors import UnknownNameError
+    from gaussaudit.report.comparison import (
+        COMPARISON_FORMATS,
+        comparison_markdown,
+        render_comparison,
+    )
+
+    c = compare_reports(reports["gauss"], reports["laplace"])
+    texts = {fmt: render_comparison(c, fmt) for fmt in COMPARISON_FORMATS}
+    assert json.loads(texts["json"]) == json.loads(json.dumps(c.to_dict()))
+    assert texts["markdown"] == comparison_markdown(c)
+    assert texts["markdown"].startswith("### gaussaudit compare: regressed")
+    assert "| raw | AD % normal |" in texts["markdown"] and "❌ **regressed**" in texts["markdown"]
+    terminal = texts["terminal"]
+    assert "compare (raw view)" in terminal and "compare (whitened view)" in terminal
+    assert "REGRESSED" in terminal and "directions EP % normal" in terminal
+    assert "\x1b[" not in terminal  # plain text, no colour codes
+    with pytest.raises(UnknownNameError, match="comparison format"):
+        render_comparison(c, "pdf")
+
+
+def test_comparison_cells_use_the_shared_formatters(reports):
+    from gaussaudit.report.comparison import comparison_markdown
+
+    c = compare_reports(reports["gauss"], reports["laplace"])
+    row = next(
+        d for d in c.deltas if d.view == "raw" and d.metric == "anderson_darling.pass_fraction"
+    )
+    line = next(
+        x for x in comparison_markdown(c).splitlines() if x.startswith("| raw | AD % normal")
+    )
+    assert f"{100 * row.base:.1f}%" in line and f"{100 * row.delta:+.1f} pt" in line
+
+
+def test_cli_compare_summary_appends_markdown(reports, write, tmp_path, capsys):
+    base, new = write(reports["gauss"], "a.json"), write(reports["laplace"], "b.json")
+    summary = tmp_path / "summary.md"
+    summary.write_text("earlier step\n")
+    out = tmp_path / "cmp.txt"
+    code, stdout, _ = run(["compare", base, new, "--out", out, "--summary", summary], capsys)
+    assert code == 1 and stdout == ""
+    assert "REGRESSED" in out.read_text()
+    text = summary.read_text()
+    assert text.startswith("earlier step\n### gaussaudit compare: regressed")

@@ -39,7 +39,7 @@ def small():
         provenance={"encoder": EVIL, "layer": "avgpool", "dataset": "cifar10", "split": "test"},
     )
     result = audit(emb, views=("raw", "normalized", "whitened"), **FAST)
-    report = build_report(result, emb)
+    report = build_report(result, emb, plot_data=True)
     return result, emb, report, render_html(report)
 
 
@@ -50,7 +50,7 @@ def wide():
     # the tests behind the plots (the per-column loops of SW/JB/Lilliefors add nothing here)
     tests = ("norms", "anderson_darling", "dagostino_pearson", "mardia", "projections")
     result = audit(emb, views=("raw",), tests=tests, **FAST)
-    report = build_report(result, emb)
+    report = build_report(result, emb, plot_data=True)
     return report, render_html(report)
 
 
@@ -202,7 +202,7 @@ def test_4096_coordinates_summarised(wide):
 def test_tiny_and_wide_inputs_render(n, d):
     x = np.random.default_rng(n + d).standard_normal((n, d))
     result = audit(x, views=("raw", "whitened"), projections=4, subspaces=2)
-    report = build_report(result)
+    report = build_report(result, plot_data=True)
     json.loads(render_json(report))
     html = render_html(report)
     assert 'id="plot-raw-ad"' in html and 'id="plot-raw-qq"' in html
@@ -214,6 +214,33 @@ def test_plot_data_can_be_left_out(small):
     result, emb, _, _ = small
     report = build_report(result, emb, plot_data=False)
     assert all("plot_data" not in v for v in report["views"].values())
+
+
+def test_plot_data_is_computed_only_when_html_draws_it(small, monkeypatch):
+    result, emb, eager, eager_html = small
+    import gaussaudit.stats.diagnostics as diagnostics
+    from gaussaudit.report import render
+
+    calls = []
+    real = diagnostics.view_diagnostics
+    monkeypatch.setattr(
+        diagnostics, "view_diagnostics", lambda *a: calls.append(a[1].view) or real(*a)
+    )
+    lazy = build_report(result, emb)  # the default: no plot data in the dict
+    assert all("plot_data" not in v for v in lazy["views"].values())
+    for fmt in ("json", "markdown", "terminal"):
+        render(lazy, fmt)
+    assert calls == []  # a JSON, Markdown or terminal report computes no plot data
+    html = render_html(lazy)
+    assert calls == ["raw", "normalized", "whitened"]
+    assert html == eager_html  # the same page as from eagerly computed plot data
+    render_html(lazy)
+    assert len(calls) == 3  # computed once, then kept
+    assert all("plot_data" not in v for v in lazy["views"].values())  # the dict is unchanged
+    stripped = json.loads(render_json(eager))
+    for v in stripped["views"].values():
+        v.pop("plot_data")
+    assert json.loads(render_json(lazy)) == stripped
 
 
 def test_tables_only_without_plots(small):

@@ -5,7 +5,7 @@ import io
 import numpy as np
 from rich.console import Console
 
-from gaussaudit.cli._output import audit_progress
+from gaussaudit.cli._progress import audit_progress
 from gaussaudit.stats import audit
 
 FAST = {"projections": 8, "subspaces": 2, "subspace_dim": 3, "multivariate_max_rows": 300}

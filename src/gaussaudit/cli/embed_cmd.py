@@ -191,8 +191,9 @@ def run(
     from rich.console import Console
 
     from ..api import embed_and_audit
+    from ..report.sink import emit
     from ..stats.battery import AuditConfig, parse_tests, parse_views
-    from ._output import audit_progress, emit_report
+    from ._progress import audit_progress
 
     config = AuditConfig(
         alpha=alpha, seed=seed, views=parse_views(view), tests=parse_tests(tests), verdict=verdict
@@ -203,4 +204,4 @@ def run(
             model, dataset, config, audit_progress=progress, **options
         )
     _summary(Console(stderr=True), result)
-    emit_report(model_report, report, report_out)
+    emit(model_report, report, report_out)

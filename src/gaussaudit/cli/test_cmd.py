@@ -55,8 +55,10 @@ def test(
     """
     from ..api import audit_file
     from ..io import sidecar_path
+    from ..report.formats import get_format
+    from ..report.sink import emit
     from ..stats.config import settings_from_mapping
-    from ._output import REPORT_FORMATS, audit_progress, emit_report
+    from ._progress import audit_progress
 
     if out is not None and out.resolve() == sidecar_path(embeddings).resolve():
         from ..errors import UsageError
@@ -65,10 +67,7 @@ def test(
             f"--out {out} would overwrite the provenance sidecar of {embeddings}; "
             "choose another name (e.g. EMB.report.json)"
         )
-    if report not in REPORT_FORMATS:
-        from ..errors import UnknownNameError
-
-        raise UnknownNameError("report format", report, REPORT_FORMATS)
+    get_format(report)  # an unknown format fails before the audit runs
     config = settings_from_mapping(AuditConfig, settings or {}, where="command line")
     with audit_progress() as progress:
         model = audit_file(
@@ -80,4 +79,4 @@ def test(
             nan_policy=nan_policy,
             progress=progress,
         )
-    emit_report(model, report, out)
+    emit(model, report, out)

@@ -17,14 +17,17 @@ import json
 from pathlib import Path
 from typing import Any
 
-from .markdown import (
-    Cell,
-    failing_coordinates,
-    fmt_num,
-    fmt_pct,
-    paper_table,
-    verdict_word,
+from ._format import DASH, band_range, num, pct, verdict_word
+from ._labels import (
+    HOLM_TESTS,
+    MORE_COORDINATE_TESTS,
+    PROJECTION_TESTS,
+    SUBSPACE_FAMILIES,
+    label,
+    short,
 )
+from ._notes import report_notes
+from .markdown import Cell, failing_coordinates, paper_table
 
 __all__ = ["TEMPLATE_DIR", "render_html"]
 
@@ -60,8 +63,8 @@ def _environment():
         undefined=jinja2.StrictUndefined,
         keep_trailing_newline=True,
     )
-    env.filters["num"] = fmt_num
-    env.filters["pct"] = fmt_pct
+    env.filters["num"] = num
+    env.filters["pct"] = pct
     return env
 
 
@@ -69,7 +72,7 @@ def _value_text(value: Any) -> str:
     if isinstance(value, (dict, list)):
         return json.dumps(value, sort_keys=True, default=str)
     if value is None:
-        return "–"
+        return DASH
     return str(value)
 
 
@@ -104,52 +107,48 @@ def _input_rows(report: dict) -> list[tuple[str, str]]:
 
 def _sub_cell(entry: dict | None) -> Cell:
     if not entry:
-        return Cell("–", status="na")
+        return Cell(DASH, status="na")
     frac, band = entry.get("rejection_fraction"), entry.get("null_band") or {}
     if frac is None:
-        return Cell("–", status="na")
+        return Cell(DASH, status="na")
     high = band.get("high")
     status = "fail" if high is not None and frac > high else "pass"
-    return Cell(fmt_pct(frac) + " rejected", "" if high is None else f"0–{100 * high:.0f}%", status)
+    return Cell(pct(frac) + " rejected", "" if high is None else band_range(0.0, high), status)
 
 
 def _frac_cell(entry: dict | None) -> Cell:
     if not entry:
-        return Cell("–", status="na")
+        return Cell(DASH, status="na")
     if "skipped" in entry:
         return Cell("skipped", status="na")
     frac = entry.get("pass_fraction")
     band = entry.get("null_band") or {}
     if band.get("low") is None:
-        return Cell(fmt_pct(frac))
+        return Cell(pct(frac))
     status = "fail" if frac is not None and frac < band["low"] else "pass"
-    return Cell(fmt_pct(frac), f"{100 * band['low']:.0f}–{100 * band['high']:.0f}%", status)
+    return Cell(pct(frac), band_range(band["low"], band["high"]), status)
 
 
 def _more_rows(report: dict) -> list[tuple[str, list[Cell]]]:
     views = report["views"]
     alpha = report["config"]["alpha"]
     rows: list[tuple[str, list[Cell]]] = []
-    for test, label in (
-        ("shapiro_wilk", "Shapiro–Wilk % normal"),
-        ("jarque_bera", "Jarque–Bera % normal"),
-        ("lilliefors", "Lilliefors % normal"),
-    ):
+    for test in MORE_COORDINATE_TESTS:
         if any(test in (v.get("coordinates") or {}) for v in views.values()):
             rows.append(
                 (
-                    label,
+                    f"{label(test)} % normal",
                     [_frac_cell((v.get("coordinates") or {}).get(test)) for v in views.values()],
                 )
             )
 
     def holm(v: dict) -> Cell:
         parts = []
-        for test, short in (("anderson_darling", "AD"), ("dagostino_pearson", "DP")):
+        for test in HOLM_TESTS:
             e = (v.get("coordinates") or {}).get(test)
             if e and "rejections" in e:
-                parts.append(f"{short} {e['rejections']['holm']}/{e['n_tested']}")
-        return Cell(", ".join(parts) or "–")
+                parts.append(f"{short(test)} {e['rejections']['holm']}/{e['n_tested']}")
+        return Cell(", ".join(parts) or DASH)
 
     if any(v.get("coordinates") for v in views.values()):
         rows.append((f"coordinates rejected (Holm, {alpha})", [holm(v) for v in views.values()]))
@@ -157,26 +156,31 @@ def _more_rows(report: dict) -> list[tuple[str, list[Cell]]]:
     def mv(v: dict, test: str) -> Cell:
         e = (v.get("multivariate") or {}).get(test)
         if not e:
-            return Cell("–", status="na")
+            return Cell(DASH, status="na")
         if "skipped" in e:
             return Cell("skipped", status="na")
         if test == "mardia":
             ps = (e["skewness"]["pvalue"], e["kurtosis"]["pvalue"])
             ok = all(p is not None and p > alpha for p in ps)
-            return Cell(f"p = {fmt_num(ps[0])} / {fmt_num(ps[1])}", status="pass" if ok else "fail")
+            return Cell(f"p = {num(ps[0])} / {num(ps[1])}", status="pass" if ok else "fail")
         p = e.get("pvalue")
-        return Cell(f"p = {fmt_num(p)}", status="pass" if p is not None and p > alpha else "fail")
+        return Cell(f"p = {num(p)}", status="pass" if p is not None and p > alpha else "fail")
 
     if any(v.get("multivariate") for v in views.values()):
         rows.append(
             ("Mardia skewness / kurtosis (full view)", [mv(v, "mardia") for v in views.values()])
         )
-        rows.append(("Henze–Zirkler (full view)", [mv(v, "henze_zirkler") for v in views.values()]))
+        rows.append(
+            (
+                f"{label('henze_zirkler')} (full view)",
+                [mv(v, "henze_zirkler") for v in views.values()],
+            )
+        )
 
     def sub(v: dict, *path: str) -> Cell:
         s = (v.get("projections") or {}).get("subspaces")
         if not s:
-            return Cell("–", status="na")
+            return Cell(DASH, status="na")
         if "skipped" in s:
             return Cell("skipped", status="na")
         e: Any = s
@@ -188,21 +192,8 @@ def _more_rows(report: dict) -> list[tuple[str, list[Cell]]]:
     first = next((s for s in subs if s and "skipped" not in s), None)
     if any(subs):
         tag = f"k={first['k']}, ×{first['n_subspaces']}" if first else ""
-        rows.append(
-            (
-                f"subspaces ({tag}): Mardia skewness",
-                [sub(v, "mardia", "skewness") for v in views.values()],
-            )
-        )
-        rows.append(
-            (
-                f"subspaces ({tag}): Mardia kurtosis",
-                [sub(v, "mardia", "kurtosis") for v in views.values()],
-            )
-        )
-        rows.append(
-            (f"subspaces ({tag}): Henze–Zirkler", [sub(v, "henze_zirkler") for v in views.values()])
-        )
+        for path, family in SUBSPACE_FAMILIES:
+            rows.append((f"subspaces ({tag}): {family}", [sub(v, *path) for v in views.values()]))
 
     if any((v.get("projections") or {}).get("n_projections") for v in views.values()):
         count = next(
@@ -210,47 +201,23 @@ def _more_rows(report: dict) -> list[tuple[str, list[Cell]]]:
             for v in views.values()
             if (v.get("projections") or {}).get("n_projections")
         )
-        for test, label in (
-            ("anderson_darling", "Anderson–Darling"),
-            ("dagostino_pearson", "D'Agostino–Pearson"),
-            ("epps_pulley", "Epps–Pulley"),
-        ):
+        for test in PROJECTION_TESTS:
             rows.append(
                 (
-                    f"random directions (×{count}): {label} % normal",
+                    f"random directions (×{count}): {label(test)} % normal",
                     [_frac_cell((v.get("projections") or {}).get(test)) for v in views.values()],
                 )
             )
     return rows
 
 
-def _notes(report: dict) -> list[str]:
-    lines = list(report.get("notes") or [])
-    grouped: dict[str, list[str]] = {}
-    for name, v in report["views"].items():
-        for note in v.get("notes") or []:
-            grouped.setdefault(note, []).append(name)
-        skipped: list[tuple[str, str]] = []
-        for section in ("coordinates", "multivariate"):
-            for test, e in (v.get(section) or {}).items():
-                if isinstance(e, dict) and "skipped" in e:
-                    skipped.append((test, e["skipped"]))
-        proj = v.get("projections") or {}
-        if "skipped" in proj:
-            skipped.append(("projections", proj["skipped"]))
-        if "directions_skipped" in proj:
-            skipped.append(("projections", proj["directions_skipped"]))
-        s = proj.get("subspaces") or {}
-        if "skipped" in s:
-            skipped.append(("subspaces", s["skipped"]))
-        for test, reason in skipped:
-            grouped.setdefault(f"skipped {test}: {reason}", []).append(name)
-    lines += [f"{', '.join(names)}: {text}" for text, names in grouped.items()]
-    return lines
-
-
 def _view_context(name: str, view: dict, report: dict, *, plots: bool) -> dict:
+    from .plot_data import view_plot_data
     from .plots import view_plots
+
+    plot_data = view_plot_data(report, name) if plots else view.get("plot_data")
+    if plot_data is not None and "plot_data" not in view:
+        view = {**view, "plot_data": plot_data}  # the report itself stays as it was
 
     thr = report["config"].get("ad_threshold", 0.752)
     ad = (view.get("coordinates") or {}).get("anderson_darling") or {}
@@ -271,7 +238,7 @@ def _view_context(name: str, view: dict, report: dict, *, plots: bool) -> dict:
         "n_tested": ad.get("n_tested"),
         "has_ad": bool(ad) and "skipped" not in ad,
         "plots": view_plots(name, view, report["config"]) if plots else [],
-        "has_plot_data": "plot_data" in view,
+        "has_plot_data": plot_data is not None,
     }
 
 
@@ -283,9 +250,11 @@ def render_html(report: dict, *, plots: bool = True, title: str | None = None) -
     report : dict
         The report model from :func:`gaussaudit.report.build_report`. Plots
         that need the view's data (null distribution, Q–Q, norms, Mahalanobis,
-        cosines) use ``views.<view>.plot_data``, present when the report was
-        built from an audit that kept its matrix; the others use the report's
-        per-coordinate arrays.
+        cosines) use ``views.<view>.plot_data`` when present, else compute it
+        from the audited matrix the model kept
+        (:func:`gaussaudit.report.plot_data.view_plot_data`); a report read
+        back from JSON has neither and gets the plots of its per-coordinate
+        arrays only.
     plots : bool
         Draw the figures (False gives the tables only, without matplotlib).
     title : str, optional
@@ -326,7 +295,7 @@ def render_html(report: dict, *, plots: bool = True, title: str | None = None) -
         "views": [
             _view_context(name, v, report, plots=plots) for name, v in report["views"].items()
         ],
-        "notes": _notes(report),
+        "notes": report_notes(report),
         "alpha": cfg["alpha"],
         "threshold": cfg.get("ad_threshold", 0.752),
         "schema_version": report.get("schema_version"),

@@ -16,15 +16,14 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
+from ._format import DASH, band_range, num, pct, verdict_word
+
 __all__ = [
     "Cell",
     "failing_coordinates",
-    "fmt_num",
-    "fmt_pct",
     "md_escape",
     "paper_table",
     "render_markdown",
-    "verdict_word",
 ]
 
 
@@ -47,25 +46,6 @@ class Cell:
     status: str = ""
 
 
-def fmt_num(x: float | None, digits: int = 3) -> str:
-    """Format a number compactly (``–`` for missing)."""
-    if x is None:
-        return "–"
-    if x != 0 and (abs(x) < 10 ** (-digits) or abs(x) >= 1e5):
-        return f"{x:.2e}"
-    return f"{x:.{digits}g}"
-
-
-def fmt_pct(x: float | None) -> str:
-    """Format a fraction as a percentage (``–`` for missing)."""
-    return "–" if x is None else f"{100 * x:.1f}%"
-
-
-def verdict_word(value: bool | None) -> str:
-    """``Gaussian``, ``not Gaussian`` or ``undecided``."""
-    return "undecided" if value is None else ("Gaussian" if value else "not Gaussian")
-
-
 def _flag(value: bool | None) -> Cell:
     if value is None:
         return Cell("n/a", status="na")
@@ -78,28 +58,28 @@ def _coord(view: dict, test: str) -> dict:
 
 def _frac(entry: dict) -> Cell:
     if not entry:
-        return Cell("–", status="na")
+        return Cell(DASH, status="na")
     if "skipped" in entry:
         return Cell("skipped", status="na")
     frac = entry.get("pass_fraction")
     band = entry.get("null_band") or {}
-    text = fmt_pct(frac)
+    text = pct(frac)
     if band.get("low") is None:
         return Cell(text)
-    band_text = f"{100 * band['low']:.0f}–{100 * band['high']:.0f}%"
+    band_text = band_range(band["low"], band["high"])
     status = "fail" if frac is not None and frac < band["low"] else "pass"
     return Cell(text, band_text, status)
 
 
 def _value(entry: dict, key: str, ok) -> Cell:
     if not entry:
-        return Cell("–", status="na")
+        return Cell(DASH, status="na")
     if "skipped" in entry:
         return Cell("skipped", status="na")
     x = entry.get(key)
     if x is None:
-        return Cell("–", status="na")
-    return Cell(fmt_num(x), status="pass" if ok(x) else "fail")
+        return Cell(DASH, status="na")
+    return Cell(num(x), status="pass" if ok(x) else "fail")
 
 
 def paper_table(report: dict) -> tuple[list[str], list[tuple[str, list[Cell]]]]:
@@ -121,12 +101,12 @@ def paper_table(report: dict) -> tuple[list[str], list[tuple[str, list[Cell]]]]:
     def norms_cell(v: dict) -> Cell:
         norms = v.get("norms")
         if not norms:
-            return Cell("–", status="na")
+            return Cell(DASH, status="na")
         if "skipped" in norms:
             return Cell("skipped", status="na")
         ref = norms.get("cv_matched_gaussian")
-        band = "" if ref is None else f"Gaussian {fmt_num(ref)}"
-        return Cell(fmt_num(norms.get("cv")), band)
+        band = "" if ref is None else f"Gaussian {num(ref)}"
+        return Cell(num(norms.get("cv")), band)
 
     rows: list[tuple[str, list[Cell]]] = [
         ("n × d", [Cell(f"{v['n']} × {v['d']}") for v in views.values()]),
@@ -215,7 +195,8 @@ def render_markdown(report: dict, *, top: int = 10) -> str:
     Returns
     -------
     str
-        GitHub Flavoured Markdown, ending with a newline.
+        GitHub Flavoured Markdown, ending with a newline. A report with a
+        ``gates`` key (``gaussaudit check``) ends with the gate table.
     """
     inp = report["input"]
     cfg = report["config"]
@@ -276,8 +257,8 @@ def render_markdown(report: dict, *, top: int = 10) -> str:
         lines.append("| ---: | ---: | ---: | ---: |")
         for f in failing:
             lines.append(
-                f"| {f['column']} | {fmt_num(f['a2'])} | {fmt_num(f['ad_pvalue'])} | "
-                f"{fmt_num(f['dp_pvalue'])} |"
+                f"| {f['column']} | {num(f['a2'])} | {num(f['ad_pvalue'])} | "
+                f"{num(f['dp_pvalue'])} |"
             )
         lines.append("")
     notes = list(report.get("notes") or [])
@@ -288,4 +269,9 @@ def render_markdown(report: dict, *, top: int = 10) -> str:
         f"<sub>gaussaudit {md_escape(report['tool']['version'])} · seed {cfg['seed']} · "
         f"views {md_escape(', '.join(cfg['views']))}</sub>"
     )
-    return "\n".join(lines) + "\n"
+    text = "\n".join(lines) + "\n"
+    if "gates" in report:  # gaussaudit check: the summary, then the gate table
+        from .gates import gates_markdown
+
+        text = text.rstrip("\n") + "\n\n" + gates_markdown(report["gates"])
+    return text

@@ -1,7 +1,10 @@
 """The report model: one JSON-compatible dict built from an :class:`AuditResult`.
 
-Every renderer (terminal, JSON, and later HTML and Markdown) reads this dict
-and nothing else, so the formats cannot disagree. Its keys are the public JSON
+Every renderer (terminal, JSON, HTML and Markdown) reads this dict and
+nothing else, so the formats cannot disagree. The model only reshapes the
+audit's results; the diagnostics the plots need are computed by
+:mod:`gaussaudit.stats.diagnostics` when a renderer asks for them
+(:mod:`gaussaudit.report.plot_data`). Its keys are the public JSON
 contract of ``docs/json-contract.md`` (DESIGN.md §3): keys may be added, never
 renamed; a breaking change bumps :data:`SCHEMA_VERSION`. NaN and infinities
 become ``None`` (JSON ``null``); a skipped test is ``{"skipped": reason}``.
@@ -26,10 +29,22 @@ from ..stats.results import (
     SubspaceResult,
 )
 from ..versions import package_versions
+from .plot_data import LazyPlotData
 
-__all__ = ["SCHEMA_VERSION", "build_report", "clean"]
+__all__ = ["SCHEMA_VERSION", "ReportModel", "build_report", "clean"]
 
 SCHEMA_VERSION = "1.0"
+
+
+class ReportModel(dict):
+    """The report model: a JSON-compatible dict that can also compute its plot data.
+
+    It is a plain ``dict`` for every reader (``json.dumps``, ``report["views"]``);
+    ``plot_source`` (a :class:`LazyPlotData` or None) is not one of its keys.
+    Set it to None to let the audited matrix go.
+    """
+
+    plot_source: LazyPlotData | None = None
 
 
 def clean(value: Any) -> Any:
@@ -236,8 +251,8 @@ def _view(v: ViewAudit, alpha: float) -> dict:
 
 
 def build_report(
-    result: AuditResult, embeddings: object | None = None, *, plot_data: bool = True
-) -> dict:
+    result: AuditResult, embeddings: object | None = None, *, plot_data: bool = False
+) -> ReportModel:
     """Build the report model (a JSON-compatible dict) of an audit.
 
     Parameters
@@ -247,13 +262,25 @@ def build_report(
     embeddings : EmbeddingSet, optional
         The loaded input, for the ``input`` section (source, dtype, provenance).
     plot_data : bool
-        Add ``views.<view>.plot_data`` (the compact data behind the HTML plots,
-        :mod:`gaussaudit.report.plot_data`) when ``result.matrix`` is kept.
+        Compute the plot diagnostics now and add them as ``views.<view>.plot_data``
+        (when ``result.matrix`` is kept). By default they are not in the dict:
+        the model computes them only when a renderer draws plots (HTML), through
+        :func:`gaussaudit.report.plot_data.view_plot_data`, so a JSON report
+        carries and computes none.
 
     Returns
     -------
-    dict
-        Follows the contract in ``docs/json-contract.md``.
+    ReportModel
+        A ``dict`` following the contract in ``docs/json-contract.md``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from gaussaudit import audit
+    >>> x = np.random.default_rng(0).standard_normal((300, 5))
+    >>> report = build_report(audit(x))
+    >>> report["schema_version"], "plot_data" in report["views"]["raw"]
+    ('1.0', False)
     """
     from .. import __version__
 
@@ -300,10 +327,13 @@ def build_report(
         "verdict": {"gaussian": result.gaussian},
         "notes": list(result.notes),
     }
+    model = ReportModel(clean(report))
     matrix = getattr(result, "matrix", None)
-    if plot_data and matrix is not None:  # additive key: compact data behind the plots
-        from .plot_data import view_plot_data
-
-        for name, v in result.views.items():
-            report["views"][name]["plot_data"] = view_plot_data(matrix, v, cfg)
-    return clean(report)
+    if matrix is not None:  # the plots' diagnostics, computed when asked for
+        source = LazyPlotData(matrix, result.views, cfg)
+        if plot_data:
+            for name in result.views:
+                model["views"][name]["plot_data"] = source.get(name)
+        else:
+            model.plot_source = source
+    return model

@@ -22,6 +22,10 @@ from typing import Any
 
 import numpy as np
 
+from ._format import num
+from ._labels import PROJECTION_TESTS, SUBSPACE_FAMILIES
+from ._labels import label as test_label
+
 __all__ = ["PLOT_KINDS", "Plot", "view_plots"]
 
 #: Plot kinds, in page order; a plot's HTML id is ``plot-<view>-<kind>``.
@@ -144,9 +148,7 @@ def _ok(entry: Any) -> bool:
 
 
 def _fmt(x: float) -> str:
-    if x == 0 or 1e-3 <= abs(x) < 1e4:
-        return f"{x:.3g}"
-    return f"{x:.2e}"
+    return num(x, upper=1e4)
 
 
 # ---------------------------------------------------------------- AD vs null
@@ -200,7 +202,7 @@ def _ad_plot(view: dict, config: dict, plot_id: str) -> Plot | None:
             text += f"\nexpected {100 * band['expected']:.1f}% under H0"
         ax.text(0.98, 0.97, text, transform=ax.transAxes, ha="right", va="top", fontsize=8)
     fig.legend(loc="outside lower center", ncols=2, fontsize=7)
-    ax.set_title("Anderson–Darling A² vs its null distribution")
+    ax.set_title(f"{test_label('anderson_darling')} A² vs its null distribution")
     caption = (
         "Histogram of the raw A² of every tested coordinate (share of coordinates per "
         "log-spaced bin). The orange steps are the share expected per bin if every "
@@ -234,10 +236,10 @@ def _dp_plot(view: dict, config: dict, plot_id: str) -> Plot | None:
     ax.axhline(expected, color=ORANGE, linewidth=1.6, label="expected under H0 (uniform)")
     ax.axvline(alpha, color=RED, linestyle="--", linewidth=1.2, label=f"alpha = {alpha}")
     ax.set_xlim(0, 1)
-    ax.set_xlabel("D'Agostino–Pearson p-value")
+    ax.set_xlabel(f"{test_label('dagostino_pearson')} p-value")
     ax.set_ylabel("coordinates")
     ax.legend(loc="upper right")
-    ax.set_title("D'Agostino–Pearson p-values")
+    ax.set_title(f"{test_label('dagostino_pearson')} p-values")
     caption = (
         "Per-coordinate D'Agostino–Pearson p-values in 20 bins. Under H0 (every "
         "coordinate Gaussian) they are uniform: the orange line is the expected count per "
@@ -372,27 +374,19 @@ def _mahalanobis_plot(view: dict, config: dict, plot_id: str) -> Plot | None:
 def _projections_plot(view: dict, config: dict, plot_id: str) -> Plot | None:
     proj = view.get("projections") or {}
     tests = [
-        (key, label)
-        for key, label in (
-            ("anderson_darling", "Anderson–Darling"),
-            ("dagostino_pearson", "D'Agostino–Pearson"),
-            ("epps_pulley", "Epps–Pulley"),
-        )
+        (key, test_label(key))
+        for key in PROJECTION_TESTS
         if _ok(proj.get(key)) and proj[key].get("pass_fraction") is not None
     ]
     sub = proj.get("subspaces")
     families = []
     if _ok(sub):
-        for key, label in (
-            (("henze_zirkler",), "Henze–Zirkler"),
-            (("mardia", "skewness"), "Mardia skewness"),
-            (("mardia", "kurtosis"), "Mardia kurtosis"),
-        ):
+        for key, family in SUBSPACE_FAMILIES:
             e: Any = sub
             for k in key:
                 e = e.get(k) if isinstance(e, dict) else None
             if isinstance(e, dict) and _finite(e.get("pvalues")).size:
-                families.append((label, _finite(e["pvalues"])))
+                families.append((family, _finite(e["pvalues"])))
     if not tests and not families:
         return None
     ncols = int(bool(tests)) + int(bool(families))

@@ -10,19 +10,24 @@ from rich.panel import Panel
 from rich.table import Table
 from rich.text import Text
 
-__all__ = ["render_terminal"]
+from ._format import DASH, band_range, num, pct, verdict_word
+from ._labels import (
+    HOLM_TESTS,
+    MORE_COORDINATE_TESTS,
+    PROJECTION_TESTS,
+    SUBSPACE_FAMILIES,
+    label,
+    short,
+)
+from ._notes import report_notes
 
-
-def _pct(x: float | None) -> str:
-    return "–" if x is None else f"{100 * x:.1f}%"
-
-
-def _num(x: float | None, digits: int = 3) -> str:
-    if x is None:
-        return "–"
-    if x != 0 and (abs(x) < 10 ** (-digits) or abs(x) >= 1e5):
-        return f"{x:.2e}"
-    return f"{x:.{digits}g}"
+__all__ = [
+    "paper_rows",
+    "render_terminal",
+    "render_terminal_text",
+    "renderables_text",
+    "terminal_renderables",
+]
 
 
 def _flag(value: bool | None) -> Text:
@@ -35,12 +40,12 @@ def _band(entry: dict) -> str:
     band = entry.get("null_band") or {}
     if band.get("low") is None:
         return ""
-    return f" [dim][{100 * band['low']:.0f}–{100 * band['high']:.0f}][/dim]"
+    return f" [dim][{band_range(band['low'], band['high'], percent=False)}][/dim]"
 
 
 def _frac_cell(entry: dict | None) -> str:
     if not entry:
-        return "–"
+        return DASH
     if "skipped" in entry:
         return "[dim]skipped[/dim]"
     frac = entry.get("pass_fraction")
@@ -48,7 +53,7 @@ def _frac_cell(entry: dict | None) -> str:
     style = ""
     if frac is not None and band.get("low") is not None and frac < band["low"]:
         style = "red"
-    text = _pct(frac) + _band(entry)
+    text = pct(frac) + _band(entry)
     return f"[{style}]{text}[/{style}]" if style else text
 
 
@@ -59,8 +64,8 @@ def _coord(v: dict, test: str) -> dict:
 def _cv_references(v: dict) -> str:
     norms = v.get("norms")
     if not norms or "skipped" in norms:
-        return "–"
-    return _num(norms["cv_isotropic_gaussian"]) + " / " + _num(norms["cv_matched_gaussian"])
+        return DASH
+    return num(norms["cv_isotropic_gaussian"]) + " / " + num(norms["cv_matched_gaussian"])
 
 
 def paper_rows(
@@ -79,22 +84,22 @@ def paper_rows(
     """
     rows: list[tuple[str, list]] = [
         ("n × d", [f"{v['n']} × {v['d']}" for v in views]),
-        ("CV of norms", [_num((v.get("norms") or {}).get("cv")) for v in views]),
+        ("CV of norms", [num((v.get("norms") or {}).get("cv")) for v in views]),
     ]
     if norm_details:
         rows.append(("  CV if Gaussian (iso / matched)", [_cv_references(v) for v in views]))
         rows.append(
             (
                 "  effective dimension",
-                [_num((v.get("norms") or {}).get("effective_dimension")) for v in views],
+                [num((v.get("norms") or {}).get("effective_dimension")) for v in views],
             )
         )
     rows += [
-        (f"AD avg (< {thr})", [_num(_coord(v, "anderson_darling").get("mean")) for v in views]),
+        (f"AD avg (< {thr})", [num(_coord(v, "anderson_darling").get("mean")) for v in views]),
         ("AD % normal", [_frac_cell(_coord(v, "anderson_darling")) for v in views]),
         (
             f"DP avg p (> {alpha})",
-            [_num(_coord(v, "dagostino_pearson").get("mean_pvalue")) for v in views],
+            [num(_coord(v, "dagostino_pearson").get("mean_pvalue")) for v in views],
         ),
         ("DP % normal", [_frac_cell(_coord(v, "dagostino_pearson")) for v in views]),
         ("Gaussian? (paper rule)", [_flag(v["verdict"]["paper_rule"]) for v in views]),
@@ -117,8 +122,8 @@ def _paper_table(report: dict) -> Table:
     for name in views:
         table.add_column(name, justify="right")
 
-    for label, cells in paper_rows(list(views.values()), thr, alpha, norm_details=True):
-        table.add_row(label, *cells)
+    for row, cells in paper_rows(list(views.values()), thr, alpha, norm_details=True):
+        table.add_row(row, *cells)
     return table
 
 
@@ -129,45 +134,45 @@ def _more_table(report: dict) -> Table:
     table.add_column("test", style="bold")
     for name in views:
         table.add_column(name, justify="right")
-    for test, label in (
-        ("shapiro_wilk", "Shapiro–Wilk % normal"),
-        ("jarque_bera", "Jarque–Bera % normal"),
-        ("lilliefors", "Lilliefors % normal"),
-    ):
+    for test in MORE_COORDINATE_TESTS:
         if any(test in v.get("coordinates", {}) for v in views.values()):
-            table.add_row(label, *[_frac_cell(v["coordinates"].get(test)) for v in views.values()])
+            table.add_row(
+                f"{label(test)} % normal",
+                *[_frac_cell(v["coordinates"].get(test)) for v in views.values()],
+            )
     if any(v.get("coordinates") for v in views.values()):
 
         def holm(v: dict) -> str:
             parts = []
-            for test, short in (("anderson_darling", "AD"), ("dagostino_pearson", "DP")):
+            for test in HOLM_TESTS:
                 e = v.get("coordinates", {}).get(test)
                 if e and "rejections" in e:
-                    parts.append(f"{short} {e['rejections']['holm']}/{e['n_tested']}")
-            return ", ".join(parts) or "–"
+                    parts.append(f"{short(test)} {e['rejections']['holm']}/{e['n_tested']}")
+            return ", ".join(parts) or DASH
 
         table.add_row(f"coords rejected (Holm, {alpha})", *[holm(v) for v in views.values()])
 
     def mv(v: dict, test: str) -> str:
         e = v.get("multivariate", {}).get(test)
         if not e:
-            return "–"
+            return DASH
         if "skipped" in e:
             return "[dim]skipped[/dim]"
         if test == "mardia":
-            return f"p={_num(e['skewness']['pvalue'])} / {_num(e['kurtosis']['pvalue'])}"
-        return f"p={_num(e['pvalue'])}"
+            return f"p={num(e['skewness']['pvalue'])} / {num(e['kurtosis']['pvalue'])}"
+        return f"p={num(e['pvalue'])}"
 
     if any(v.get("multivariate") for v in views.values()):
         table.add_row("Mardia skew/kurt (full view)", *[mv(v, "mardia") for v in views.values()])
         table.add_row(
-            "Henze–Zirkler (full view)", *[mv(v, "henze_zirkler") for v in views.values()]
+            f"{label('henze_zirkler')} (full view)",
+            *[mv(v, "henze_zirkler") for v in views.values()],
         )
 
     def sub(v: dict, path: tuple[str, ...]) -> str:
         s = (v.get("projections") or {}).get("subspaces")
         if not s:
-            return "–"
+            return DASH
         if "skipped" in s:
             return "[dim]skipped[/dim]"
         e: Any = s
@@ -177,7 +182,7 @@ def _more_table(report: dict) -> Table:
         style = (
             "red" if frac is not None and band["high"] is not None and frac > band["high"] else ""
         )
-        text = f"{_pct(frac)} [dim][0–{100 * band['high']:.0f}][/dim]"
+        text = f"{pct(frac)} [dim][{band_range(0.0, band['high'], percent=False)}][/dim]"
         return f"[{style}]{text}[/{style}]" if style else text
 
     if any((v.get("projections") or {}).get("subspaces") for v in views.values()):
@@ -186,13 +191,8 @@ def _more_table(report: dict) -> Table:
         k = s.get("k", "?")
         count = s.get("n_subspaces", "?")
         table.add_row(f"subspaces k={k} (×{count}) rejecting:", *["" for _ in views])
-        table.add_row(
-            "  Mardia skewness", *[sub(v, ("mardia", "skewness")) for v in views.values()]
-        )
-        table.add_row(
-            "  Mardia kurtosis", *[sub(v, ("mardia", "kurtosis")) for v in views.values()]
-        )
-        table.add_row("  Henze–Zirkler", *[sub(v, ("henze_zirkler",)) for v in views.values()])
+        for path, family in SUBSPACE_FAMILIES:
+            table.add_row(f"  {family}", *[sub(v, path) for v in views.values()])
 
     if any((v.get("projections") or {}).get("n_projections") for v in views.values()):
         first = next(v for v in views.values() if (v.get("projections") or {}).get("n_projections"))
@@ -200,43 +200,12 @@ def _more_table(report: dict) -> Table:
             f"random directions (×{first['projections']['n_projections']}) % normal:",
             *["" for _ in views],
         )
-        for test, label in (
-            ("anderson_darling", "  Anderson–Darling"),
-            ("dagostino_pearson", "  D'Agostino–Pearson"),
-            ("epps_pulley", "  Epps–Pulley"),
-        ):
+        for test in PROJECTION_TESTS:
             table.add_row(
-                label, *[_frac_cell((v.get("projections") or {}).get(test)) for v in views.values()]
+                f"  {label(test)}",
+                *[_frac_cell((v.get("projections") or {}).get(test)) for v in views.values()],
             )
     return table
-
-
-def _notes(report: dict) -> list[str]:
-    """Global notes, per-view notes and skipped tests, identical reasons merged."""
-    lines = list(report.get("notes", []))
-    grouped: dict[str, list[str]] = {}
-    for name, v in report["views"].items():
-        for note in v.get("notes", []):
-            grouped.setdefault(note, []).append(name)
-        skipped: list[tuple[str, str]] = []
-        for section in ("coordinates", "multivariate"):
-            for test, e in (v.get(section) or {}).items():
-                if isinstance(e, dict) and "skipped" in e:
-                    skipped.append((test, e["skipped"]))
-        proj = v.get("projections") or {}
-        if "skipped" in proj:
-            skipped.append(("projections", proj["skipped"]))
-        sub = proj.get("subspaces") or {}
-        if "skipped" in sub:
-            skipped.append(("subspaces", sub["skipped"]))
-        by_reason: dict[str, list[str]] = {}
-        for test, reason in skipped:
-            by_reason.setdefault(reason, []).append(test)
-        for reason, tests in by_reason.items():
-            grouped.setdefault(f"skipped {', '.join(tests)}: {reason}", []).append(name)
-    for text, names in grouped.items():
-        lines.append(f"{', '.join(names)}: {text}")
-    return lines
 
 
 def _header(report: dict) -> Text:
@@ -258,18 +227,53 @@ def _verdict_panel(report: dict) -> Panel:
     verdict = report["verdict"]["gaussian"]
     which = report["config"]["verdict"]
     lines = Text()
-    if verdict is None:
-        lines.append("Verdict: undecided", style="bold yellow")
-    elif verdict:
-        lines.append("Verdict: Gaussian", style="bold green")
-    else:
-        lines.append("Verdict: not Gaussian", style="bold red")
+    style = {None: "bold yellow", True: "bold green", False: "bold red"}[verdict]
+    lines.append(f"Verdict: {verdict_word(verdict)}", style=style)
     lines.append(f"  ({which} rule, all views)\n", style="dim")
     for name, v in report["views"].items():
         for reason in v["verdict"]["reasons"]:
             lines.append(f"{name}: {reason}\n", style="dim" if "calibrated:" in reason else "")
     style = "green" if verdict else ("yellow" if verdict is None else "red")
     return Panel(lines, border_style=style, expand=False)
+
+
+def terminal_renderables(report: dict) -> list[Any]:
+    """Return the rich renderables of a report, in print order.
+
+    The audit (header, tables, notes, verdict) is one group; a report with a
+    ``gates`` key (``gaussaudit check``) is followed by the gate table and the
+    gate config it came from (:mod:`gaussaudit.report.gates`).
+
+    Parameters
+    ----------
+    report : dict
+        The report model from :func:`gaussaudit.report.build_report`.
+
+    Returns
+    -------
+    list
+        Each item is printed with ``console.print``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from gaussaudit import audit, build_report
+    >>> report = build_report(audit(np.random.default_rng(0).standard_normal((200, 4))))
+    >>> len(terminal_renderables(report))
+    1
+    """
+    parts: list[Any] = [_header(report), _paper_table(report), _more_table(report)]
+    notes = report_notes(report)
+    if notes:
+        parts.append(Text("Notes", style="bold"))
+        parts.extend(Text(f"• {line}", style="dim") for line in notes)
+    parts.append(_verdict_panel(report))
+    out: list[Any] = [Group(*parts)]
+    if "gates" in report:
+        from .gates import gates_renderables
+
+        out += gates_renderables(report["gates"])
+    return out
 
 
 def render_terminal(report: dict, console: Console | None = None) -> None:
@@ -281,12 +285,52 @@ def render_terminal(report: dict, console: Console | None = None) -> None:
         The report model from :func:`gaussaudit.report.build_report`.
     console : rich.console.Console, optional
         Where to print (standard output by default).
+
+    Examples
+    --------
+    >>> import io, numpy as np
+    >>> from rich.console import Console
+    >>> from gaussaudit import audit, build_report
+    >>> report = build_report(audit(np.random.default_rng(0).standard_normal((200, 4))))
+    >>> console = Console(file=io.StringIO(), width=100)
+    >>> render_terminal(report, console)
+    >>> "Verdict" in console.file.getvalue()
+    True
     """
     console = console or Console()
-    parts: list[Any] = [_header(report), _paper_table(report), _more_table(report)]
-    notes = _notes(report)
-    if notes:
-        parts.append(Text("Notes", style="bold"))
-        parts.extend(Text(f"• {line}", style="dim") for line in notes)
-    parts.append(_verdict_panel(report))
-    console.print(Group(*parts))
+    for part in terminal_renderables(report):
+        console.print(part)
+
+
+def renderables_text(parts: list[Any], *, width: int = 120) -> str:
+    r"""Plain text of rich renderables, as a terminal of ``width`` columns shows them.
+
+    Examples
+    --------
+    >>> from rich.text import Text
+    >>> renderables_text([Text("a"), Text("b")])
+    'a\nb\n'
+    """
+    import io
+
+    console = Console(record=True, width=width, file=io.StringIO())
+    for part in parts:
+        console.print(part)
+    return console.export_text()
+
+
+def render_terminal_text(report: dict, *, width: int = 120) -> str:
+    """Render the terminal report as plain text (no colour), e.g. for a file.
+
+    Parameters
+    ----------
+    report : dict
+        The report model.
+    width : int
+        Columns of the virtual terminal.
+
+    Returns
+    -------
+    str
+    """
+    return renderables_text(terminal_renderables(report), width=width)

@@ -1,0 +1,133 @@
+"""The one output sink of the commands: standard output, an atomic file, the CI step summary.
+
+Every command writes what it rendered through these functions, so a report
+written to a file is never half written (:func:`gaussaudit.io.atomic_write_text`),
+a terminal report is coloured only on standard output, and a Markdown summary
+is appended to ``$GITHUB_STEP_SUMMARY`` the same way everywhere.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from collections.abc import Iterable
+from pathlib import Path
+from typing import Any
+
+from .formats import get_format, render
+
+__all__ = ["STEP_SUMMARY_ENV", "append_summary", "emit", "print_renderables", "write_text"]
+
+#: Environment variable GitHub Actions sets to the step summary file.
+STEP_SUMMARY_ENV = "GITHUB_STEP_SUMMARY"
+
+
+def write_text(text: str, out: str | os.PathLike | None = None) -> None:
+    r"""Write ``text`` to ``out`` atomically, or to standard output when ``out`` is None.
+
+    Parameters
+    ----------
+    text : str
+        The complete contents.
+    out : path-like, optional
+        Destination file (its directory must exist); the previous file stays
+        whole if writing fails.
+
+    Examples
+    --------
+    >>> import tempfile, pathlib
+    >>> path = pathlib.Path(tempfile.mkdtemp()) / "r.md"
+    >>> write_text("# ok\n", path)
+    >>> path.read_text()
+    '# ok\n'
+    """
+    if out is None:
+        sys.stdout.write(text)
+        sys.stdout.flush()
+        return
+    from ..io import atomic_write_text
+
+    atomic_write_text(out, text)
+
+
+def print_renderables(parts: Iterable[Any], console: Any = None) -> None:
+    """Print rich renderables (tables, markup strings) to ``console`` (standard output)."""
+    if console is None:
+        from rich.console import Console
+
+        console = Console()
+    for part in parts:
+        console.print(part)
+
+
+def append_summary(text: str, path: str | os.PathLike | None = None) -> Path | None:
+    r"""Append Markdown to a step summary file.
+
+    Parameters
+    ----------
+    text : str
+        Markdown; a newline is added after it.
+    path : path-like, optional
+        The file; by default ``$GITHUB_STEP_SUMMARY`` when it is set.
+
+    Returns
+    -------
+    Path or None
+        Where the text went; None when no path was given and the variable is unset.
+
+    Examples
+    --------
+    >>> import tempfile, pathlib
+    >>> path = pathlib.Path(tempfile.mkdtemp()) / "summary.md"
+    >>> _ = append_summary("### one", path); _ = append_summary("### two", path)
+    >>> path.read_text()
+    '### one\n### two\n'
+    """
+    if path is None:
+        path = os.environ.get(STEP_SUMMARY_ENV) or None
+        if path is None:
+            return None
+    path = Path(path)
+    with open(path, "a", encoding="utf-8") as fh:
+        fh.write(text + "\n")
+    return path
+
+
+def emit(
+    report: dict,
+    format: str = "terminal",
+    out: str | os.PathLike | None = None,
+    *,
+    console: Any = None,
+    **options: object,
+) -> None:
+    """Render ``report`` in ``format`` and write it to ``out`` or standard output.
+
+    Parameters
+    ----------
+    report : dict
+        The report model.
+    format : str
+        A registered format (:func:`gaussaudit.report.formats.format_names`).
+    out : path-like, optional
+        Destination file, written atomically. Without it the report goes to
+        standard output; a format with rich renderables (``terminal``) is then
+        printed through rich, in colour on a terminal.
+    console : rich.console.Console, optional
+        Where rich renderables go (default: standard output).
+    **options
+        Passed to the text renderer (e.g. ``plots=False`` for html, ``width``
+        for terminal text); rich output on standard output takes none.
+
+    Raises
+    ------
+    UnknownNameError
+        When no format has that name.
+    """
+    spec = get_format(format)
+    if out is None and spec.rich is not None:
+        from ..registry import load_object
+
+        print_renderables(load_object(spec.rich)(report), console)
+        return
+    write_text(render(report, format, **options), out)
