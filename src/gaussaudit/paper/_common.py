@@ -108,7 +108,8 @@ def audit_metrics(record: Mapping[str, Any]) -> dict[str, Any]:
 
     Examples
     --------
-    >>> audit_metrics({"coordinates": {"anderson_darling": {"pass_fraction": 0.95}}})["ad_pass_fraction"]
+    >>> record = {"coordinates": {"anderson_darling": {"pass_fraction": 0.95}}}
+    >>> audit_metrics(record)["ad_pass_fraction"]
     0.95
     """
     norms = record.get("norms") or {}

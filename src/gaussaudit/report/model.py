@@ -175,6 +175,24 @@ def _multivariate(results: dict) -> dict:
                 "n": r.n,
                 "p": r.p,
             }
+        else:  # any other registered multivariate test: its scalar fields
+            out[name] = _scalar_fields(r)
+    return out
+
+
+def _scalar_fields(result: Any) -> dict:
+    """JSON form of a result dataclass: its numbers, strings and flags (arrays left out)."""
+    from dataclasses import fields, is_dataclass
+
+    if not is_dataclass(result):
+        return {"statistic": getattr(result, "statistic", None), "pvalue": result.pvalue}
+    out: dict[str, Any] = {}
+    for f in fields(result):
+        value = getattr(result, f.name)
+        if isinstance(value, (bool, int, float, str, np.integer, np.floating)) or value is None:
+            out[f.name] = value.item() if isinstance(value, np.generic) else value
+        elif isinstance(value, tuple) and all(isinstance(v, str) for v in value):
+            out[f.name] = list(value)
     return out
 
 

@@ -14,6 +14,7 @@ from ._format import DASH, band_range, num, pct, verdict_word
 from ._labels import (
     HOLM_TESTS,
     MORE_COORDINATE_TESTS,
+    MULTIVARIATE_TESTS,
     PROJECTION_TESTS,
     SUBSPACE_FAMILIES,
     label,
@@ -168,6 +169,11 @@ def _more_table(report: dict) -> Table:
             f"{label('henze_zirkler')} (full view)",
             *[mv(v, "henze_zirkler") for v in views.values()],
         )
+        for test in MULTIVARIATE_TESTS:  # further registered tests, when the report has them
+            if test not in ("mardia", "henze_zirkler") and any(
+                test in (v.get("multivariate") or {}) for v in views.values()
+            ):
+                table.add_row(f"{label(test)} (full view)", *[mv(v, test) for v in views.values()])
 
     def sub(v: dict, path: tuple[str, ...]) -> str:
         s = (v.get("projections") or {}).get("subspaces")

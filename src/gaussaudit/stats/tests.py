@@ -227,7 +227,9 @@ _BUILTINS: tuple[TestSpec, ...] = (
         doc="shapiro-wilk.md",
     ),
     _coordinate("jarque_bera", "Jarque–Bera", "JB", "univariate:jarque_bera", doc="jarque-bera.md"),
-    _coordinate("lilliefors", "Lilliefors", "LF", "univariate:lilliefors", doc="lilliefors.md"),
+    _coordinate(
+        "lilliefors", "Lilliefors", "Lilliefors", "univariate:lilliefors", doc="lilliefors.md"
+    ),
     _coordinate(
         "cramer_von_mises",
         "Cramér–von Mises",
