@@ -198,7 +198,9 @@ def read_npz(path: Path, request: ReadRequest) -> ReadResult:
 def _pt_error(name: str, exc: BaseException) -> InvalidEmbeddingsError:
     text = str(exc)
     if "weights_only" in text or "WeightsUnpickler" in text or "Unpickl" in type(exc).__name__:
-        found = re.search(r"WeightsUnpickler error:\s*([^\n]+)", text)
+        found = re.search(r"WeightsUnpickler error:\s*([^\n]+)", text) or re.search(
+            r"([^\n]*GLOBAL[^\n]*)", text
+        )
         detail = found.group(1).split(". ")[0].strip() if found else "unsupported pickle content"
         return InvalidEmbeddingsError(
             f"{name} holds objects other than tensors; refusing to unpickle them for safety "

@@ -117,7 +117,11 @@ def parse_json_bounded(
         raise InvalidEmbeddingsError(
             f"{what} is not valid JSON: {exc.msg} (line {exc.lineno}, column {exc.colno})"
         ) from None
-    except (ValueError, RecursionError) as exc:  # e.g. an integer over 4,300 digits
+    except (ValueError, RecursionError) as exc:
+        if "digits" in str(exc):  # Python refuses to parse integers over 4,300 digits
+            raise InvalidEmbeddingsError(
+                f"{what} holds an integer too long to read (over 4,300 digits)"
+            ) from None
         raise InvalidEmbeddingsError(f"{what} cannot be read: {first_line(exc, 80)}") from None
 
 
