@@ -127,7 +127,7 @@ def _open_hdf5(
         raise MissingExtraError("h5py", "formats", "reading HDF5 files") from None
     try:
         fh = h5py.File(path, "r")
-    except OSError as exc:
+    except Exception as exc:  # OSError mostly; corrupt superblocks raise others
         raise InvalidEmbeddingsError(
             f"{name} is not a readable HDF5 file: {first_line(exc)}"
         ) from None
@@ -138,11 +138,15 @@ def _open_hdf5(
             if isinstance(obj, h5py.Dataset):
                 datasets[item_name] = obj
 
-        fh.visititems(collect)
+        try:
+            fh.visititems(collect)
+            dtypes = {k: v.dtype for k, v in datasets.items()}
+        except Exception as exc:  # a corrupt file fails while its tree is walked
+            raise InvalidEmbeddingsError(
+                f"{name} is not a readable HDF5 file: {first_line(exc)}"
+            ) from None
         wanted = key.strip("/") if key is not None else None
-        chosen = choose_key(
-            list(datasets), lambda k: _is_float(datasets[k].dtype), wanted, name=name
-        )
+        chosen = choose_key(list(datasets), lambda k: _is_float(dtypes[k]), wanted, name=name)
         yield StoredArray(datasets[chosen], orthogonal=False), chosen
 
 
@@ -165,11 +169,16 @@ def _open_zarr(
             raise InvalidEmbeddingsError(f"{name} is a single array; it has no key {key!r}")
         yield StoredArray(root, orthogonal=True), None
         return
-    arrays = {
-        member_name: node
-        for member_name, node in root.members(max_depth=None)
-        if isinstance(node, zarr.Array)
-    }
+    try:
+        arrays = {
+            member_name: node
+            for member_name, node in root.members(max_depth=None)
+            if isinstance(node, zarr.Array)
+        }
+    except Exception as exc:  # a corrupt store fails while its tree is walked
+        raise InvalidEmbeddingsError(
+            f"{name} is not a readable Zarr store: {first_line(exc)}"
+        ) from None
     wanted = key.strip("/") if key is not None else None
     chosen = choose_key(list(arrays), lambda k: _is_float(arrays[k].dtype), wanted, name=name)
     yield StoredArray(arrays[chosen], orthogonal=True), chosen
