@@ -99,11 +99,11 @@ def read_parquet(path: Path, request: ReadRequest) -> ReadResult:
         raise MissingExtraError("pyarrow", "formats", "reading .parquet files") from None
     try:
         schema = pq.read_schema(path)
-    except (OSError, ValueError, pa.ArrowException) as exc:
+        types = {f.name: f.type for f in schema}
+    except Exception as exc:  # Arrow raises several types for a corrupt footer
         raise InvalidEmbeddingsError(
             f"{name} is not a readable Parquet file: {first_line(exc)}"
         ) from None
-    types = {f.name: f.type for f in schema}
     names = list(types)
 
     def is_numeric(c: str) -> bool:
@@ -116,11 +116,11 @@ def read_parquet(path: Path, request: ReadRequest) -> ReadResult:
     )
     try:
         table = pq.read_table(path, columns=selected)
-    except (OSError, ValueError, pa.ArrowException) as exc:
+        arr = _frame_to_numpy(table.to_pandas())
+    except Exception as exc:  # Arrow errors, and KeyError/TypeError from corrupt pandas metadata
         raise InvalidEmbeddingsError(
             f"{name} is not a readable Parquet file: {first_line(exc)}"
         ) from None
-    arr = _frame_to_numpy(table.to_pandas())
     return ReadResult(arr, str(arr.dtype), columns=selected, ignored_columns=ignored)
 
 
