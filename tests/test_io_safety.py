@@ -481,3 +481,23 @@ def test_reader_plugin_cannot_take_a_builtin_extension(tmp_path, monkeypatch, em
 def _read_tsv(path, request):
     arr = np.loadtxt(path, delimiter="\t", ndmin=2)
     return ReadResult(arr, str(arr.dtype))
+
+
+@posix_only
+def test_symlinked_input_file_is_read(tmp_path, emb, x):
+    os.symlink(emb, tmp_path / "link.npy")
+    np.testing.assert_array_equal(load_embeddings(tmp_path / "link.npy").matrix, x)
+
+
+@posix_only
+def test_hostile_names_are_sanitised_in_messages(tmp_path):
+    evil = tmp_path / "\x1b]0;title\x07\x1b[2Jemb.npy"
+    with pytest.raises(InvalidEmbeddingsError, match="no such file") as info:
+        load_embeddings(evil)
+    os.mkfifo(evil)
+    with pytest.raises(InvalidEmbeddingsError, match="FIFO") as fifo_info:
+        load_embeddings(evil)
+    with pytest.raises(UsageError, match="FIFO") as out_info:
+        prepare_output(evil)
+    for message in (str(info.value), str(fifo_info.value), str(out_info.value)):
+        assert "\x1b" not in message and "\x07" not in message

@@ -15,6 +15,7 @@ from ..errors import InvalidEmbeddingsError, UnknownNameError
 
 __all__ = [
     "LABELS_SUFFIX",
+    "PATH_CHARS",
     "choose_key",
     "excerpt",
     "first_line",
@@ -31,6 +32,8 @@ __all__ = [
 LABELS_SUFFIX = ".labels.npy"
 #: Longest excerpt of a file (or of a library message about a file) quoted in an error.
 EXCERPT_CHARS = 60
+#: Longest path quoted in an error.
+PATH_CHARS = 300
 #: Longest library message quoted in an error.
 MESSAGE_CHARS = 200
 

@@ -33,7 +33,7 @@ from types import FrameType
 from typing import IO
 
 from ..errors import GaussAuditError, UsageError
-from ._common import labels_path, special_kind
+from ._common import PATH_CHARS, excerpt, labels_path, special_kind
 from .sidecar import sidecar_path
 
 __all__ = [
@@ -64,7 +64,7 @@ def _real_target(p: Path, given: str, what: str) -> Path:
         except OSError:
             raise UsageError(
                 f"cannot write {what} {given}: it is a symbolic link to a missing file "
-                f"({os.readlink(p)})"
+                f"({excerpt(os.readlink(p), PATH_CHARS)})"
             ) from None
         if not stat.S_ISREG(st.st_mode):
             raise UsageError(
@@ -138,7 +138,7 @@ def prepare_output(
     ...
     gaussaudit.errors.UsageError: refusing to write output /dev/null: it is a character device, ...
     """
-    given = os.fspath(path)
+    given = excerpt(os.fspath(path), PATH_CHARS)
     if not given:
         raise UsageError(f"{what} path is empty")
     target = _real_target(Path(path), given, what)
@@ -150,8 +150,9 @@ def prepare_output(
     for inp in inputs:
         for candidate, label in _input_files(inp):
             if _same_file(target, candidate):
+                shown = excerpt(label, PATH_CHARS)
                 raise UsageError(
-                    f"refusing to write {what} {given}: it is {label}, which would be lost"
+                    f"refusing to write {what} {given}: it is {shown}, which would be lost"
                 )
     return target
 
@@ -192,7 +193,7 @@ class OutputError(OSError):
     """
 
     def __str__(self) -> str:
-        return f"cannot write {self.filename}: {self.strerror}"
+        return f"cannot write {excerpt(self.filename, PATH_CHARS)}: {self.strerror}"
 
 
 def _named_error(exc: OSError, given: str) -> OSError:

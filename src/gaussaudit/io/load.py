@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import InvalidEmbeddingsError, UsageError
-from ._common import excerpt, require_regular_file
+from ._common import PATH_CHARS, excerpt, require_regular_file
 from .embedding_set import EmbeddingSet, build_embedding_set, check_options
 from .readers import READERS, ReadRequest, find_reader, supported_extensions
 from .sidecar import read_sidecar
@@ -101,15 +101,16 @@ def load_embeddings(
     p = Path(path)
     source = os.fspath(path)
     name = excerpt(p.name or source, 120)
+    shown = excerpt(source, PATH_CHARS)  # what messages print: no control characters
     if not p.exists():
-        raise InvalidEmbeddingsError(f"no such file: {source}")
+        raise InvalidEmbeddingsError(f"no such file: {shown}")
     spec = find_reader(p)
     is_dir = p.is_dir()
     if is_dir and (spec is None or not spec.directory):
-        raise InvalidEmbeddingsError(f"{source} is a directory, not an embeddings file")
+        raise InvalidEmbeddingsError(f"{shown} is a directory, not an embeddings file")
     if spec is not None and spec.directory and not is_dir:
         raise InvalidEmbeddingsError(
-            f"{source} is not a {spec.name.capitalize()} store (a {spec.extensions[0]} directory)"
+            f"{shown} is not a {spec.name.capitalize()} store (a {spec.extensions[0]} directory)"
         )
     if spec is None:
         raise InvalidEmbeddingsError(
@@ -117,7 +118,7 @@ def load_embeddings(
             f"supported: {', '.join(supported_extensions())}"
         )
     if not spec.directory:
-        require_regular_file(p, source)  # a FIFO or device is refused before it is opened
+        require_regular_file(p, shown)  # a FIFO or device is refused before it is opened
     fmt = spec.name
     if columns is not None and not spec.table:
         raise UsageError(
@@ -137,7 +138,7 @@ def load_embeddings(
     }
     with ExitStack() as stack:  # an HDF5 file or Zarr store stays open until the set is built
         request = ReadRequest(
-            source=source,
+            source=shown,
             name=name,
             key=key,
             columns=columns,

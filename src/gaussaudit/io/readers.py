@@ -47,7 +47,7 @@ class ReadRequest:
     Attributes
     ----------
     source : str
-        The path as the user gave it (for messages).
+        The path as the user gave it, sanitised for messages.
     name : str
         The file name (for messages).
     key : str or None

@@ -22,7 +22,7 @@ from typing import Any
 import numpy as np
 
 from ..errors import InvalidEmbeddingsError
-from ._common import first_line, format_bytes, special_kind
+from ._common import PATH_CHARS, excerpt, first_line, format_bytes, special_kind
 
 __all__ = [
     "MAX_JSON_DEPTH",
@@ -154,24 +154,25 @@ def read_sidecar(path: str | os.PathLike) -> dict | None:
     {'encoder': 'resnet18'}
     """
     side = sidecar_path(path)
+    shown = excerpt(os.fspath(side), PATH_CHARS)
     try:
         st = os.lstat(side)
     except FileNotFoundError:
         return None
     except OSError as exc:
         raise InvalidEmbeddingsError(
-            f"cannot read provenance sidecar {side}: {exc.strerror or exc}"
+            f"cannot read provenance sidecar {shown}: {exc.strerror or exc}"
         ) from None
     if stat.S_ISLNK(st.st_mode):
         raise InvalidEmbeddingsError(
-            f"provenance sidecar {side} is a symbolic link; sidecars are read only when "
+            f"provenance sidecar {shown} is a symbolic link; sidecars are read only when "
             "they are regular files beside the input (copy the file instead of linking it)"
         )
     if not stat.S_ISREG(st.st_mode):
         raise InvalidEmbeddingsError(
-            f"provenance sidecar {side} is {special_kind(st.st_mode)}; only regular files are read"
+            f"provenance sidecar {shown} is {special_kind(st.st_mode)}; only regular files are read"
         )
-    what = f"provenance sidecar {side}"
+    what = f"provenance sidecar {shown}"
     try:
         flags = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_NOFOLLOW", 0)
         fd = os.open(side, flags | getattr(os, "O_BINARY", 0))
