@@ -114,12 +114,44 @@ def test_verdict_flip(reports):
     assert not compare_reports(new, base).regressed
 
 
-def test_missing_metric_is_noted_not_failed(reports):
+def test_missing_metric_fails_closed_unless_allowed(reports):
+    # Issue 13: a metric the baseline has and the new report lacks is a
+    # regression (a gate that passes on garbage is worse than none) ...
     new = copy.deepcopy(reports["gauss"])
     _set(new, "raw", ("coordinates", "dagostino_pearson"), {"skipped": "too few rows"})
     c = compare_reports(reports["gauss"], new)
     d = next(d for d in c.deltas if d.metric == "dagostino_pearson.pass_fraction")
+    assert d.new is None and d.regressed and "skipped in new" in d.detail
+    assert c.regressed
+    # ... unless explicitly allowed, when it is noted and not failed.
+    c = compare_reports(reports["gauss"], new, CompareThresholds(allow_missing=True))
+    d = next(d for d in c.deltas if d.metric == "dagostino_pearson.pass_fraction")
     assert d.new is None and not d.regressed and "skipped in new" in d.detail
+
+
+@pytest.mark.parametrize(
+    "value",
+    [float("nan"), None, "0.99", [0.9], 10**5000, True],
+    ids=["nan", "null", "string", "list", "huge-int", "bool"],
+)
+def test_garbage_metric_is_a_regression(reports, value):
+    new = copy.deepcopy(reports["gauss"])
+    _set(new, "raw", ("coordinates", "anderson_darling", "pass_fraction"), value)
+    c = compare_reports(reports["gauss"], new)
+    d = next(d for d in c.deltas if d.metric == "anderson_darling.pass_fraction")
+    assert d.regressed and c.regressed
+
+
+def test_missing_section_is_a_regression(reports):
+    new = copy.deepcopy(reports["gauss"])
+    del new["views"]["raw"]["coordinates"]
+    assert compare_reports(reports["gauss"], new).regressed
+
+
+def test_garbage_verdict_is_a_regression(reports):
+    new = copy.deepcopy(reports["gauss"])
+    _set(new, "raw", ("verdict", "paper_rule"), "yes")
+    assert compare_reports(reports["gauss"], new).regressed
 
 
 def test_incompatible_reports(reports):

@@ -3,7 +3,7 @@ from pathlib import Path
 
 import pytest
 
-from gaussaudit.demo import run_demo
+from gaussaudit.paper import run_demo
 
 FASHION = Path("/usr/share/datasets/fashion-mnist")
 
@@ -35,3 +35,14 @@ def test_unknown_mode(tmp_path):
 
     with pytest.raises(UnknownNameError):
         run_demo(tmp_path, mode="fast")
+
+
+def test_cli_demo_prints_the_side_by_side_table(tmp_path, capsys):
+    from gaussaudit.cli import main
+
+    code = main(["demo", "--out", str(tmp_path), "--n", "600", "--d", "16", "--mode", "synthetic"])
+    assert code == 0
+    out = capsys.readouterr().out
+    assert "Gaussianity audit (raw view)" in out
+    assert "Gaussian? (paper rule)" in out and "✓ yes" in out and "× no" in out
+    assert "600 × 16" in out and (tmp_path / "post_relu.report.json").is_file()

@@ -399,3 +399,78 @@ def test_cli_check_markdown_report_ends_with_gates(files, capsys):
     assert code == 1
     assert out.index("### gaussaudit check: failed") > out.index("gaussaudit: not Gaussian")
     assert "| `max_cv` | raw |" in out and "gate failed: max_cv [raw]" in err
+
+
+# ----------------------------------------------------------------- fail closed (issue 13)
+
+
+@pytest.mark.parametrize(
+    "value",
+    ["0.99", [0.9], 10**5000, True, float("nan")],
+    ids=["str", "list", "big", "bool", "nan"],
+)
+def test_bound_gate_on_garbage_fails_closed(value):
+    rep = {"views": {"raw": {"coordinates": {"anderson_darling": {"pass_fraction": value}}}}}
+    cfg = GateConfig(require_verdict="none", min_ad_pass_fraction=0.5, on_skip="pass")
+    outcome = evaluate_gates(rep, cfg).outcomes[0]
+    assert not outcome.passed and "not a finite number" in outcome.detail
+
+
+def test_verdict_gate_on_garbage_fails_closed():
+    rep = {"views": {"raw": {"verdict": {"paper_rule": "yes"}}}}
+    outcome = evaluate_gates(rep, GateConfig(on_skip="pass")).outcomes[0]
+    assert not outcome.passed and "not true/false" in outcome.detail
+
+
+def test_no_rejection_on_garbage_fails_closed():
+    rep = {"views": {"raw": {"coordinates": {"anderson_darling": {"pvalues": ["0.5", 0.2]}}}}}
+    cfg = GateConfig(require_verdict="none", no_rejection=["anderson_darling"], on_skip="pass")
+    assert not evaluate_gates(rep, cfg).passed
+    rep = {"views": {"raw": {"coordinates": {"anderson_darling": {"pvalues": [1.5]}}}}}
+    assert not evaluate_gates(rep, cfg).passed
+
+
+def test_report_views_not_a_table_is_usage_error():
+    with pytest.raises(UsageError, match="not a table of views"):
+        evaluate_gates({"views": {"raw": "x"}}, GateConfig())
+
+
+def test_config_file_bounds(tmp_path):
+    deep = tmp_path / "deep.toml"
+    deep.write_text("a = " + "[" * 40 + "]" * 40 + "\n")
+    with pytest.raises(GateConfigError, match="nested deeper"):
+        load_gate_config(deep)
+    big = tmp_path / "big.toml"
+    big.write_text("# " + "x" * (2 << 20) + "\n")
+    with pytest.raises(GateConfigError, match="larger than"):
+        load_gate_config(big)
+    huge = tmp_path / "huge.toml"
+    huge.write_text("seed = " + "9" * 5000 + "\n")
+    with pytest.raises(GateConfigError):
+        load_gate_config(huge)
+    import os
+
+    fifo = tmp_path / "fifo.toml"
+    os.mkfifo(fifo)
+    with pytest.raises(GateConfigError, match="not a regular file"):
+        load_gate_config(fifo)
+
+
+def test_negative_seed_is_a_config_error():
+    with pytest.raises(GateConfigError, match="seed must be >= 0"):
+        gate_config_from_mapping({"seed": -1})
+
+
+def test_gate_config_holds_an_audit_config():
+    from gaussaudit.stats.config import AuditConfig
+
+    cfg = GateConfig(views="all", max_cv=0.3, require_verdict="calibrated")
+    assert isinstance(cfg.audit, AuditConfig)
+    assert cfg.audit.views == ("raw", "normalized", "whitened") and cfg.views == cfg.audit.views
+    assert cfg.audit.verdict == "calibrated" and cfg.audit_config() is cfg.audit
+    # every audit setting is a config key, read from the one AuditConfig declaration
+    from gaussaudit.gate import config_keys
+
+    assert {"alpha", "seed", "multivariate_max_rows", "max_cv", "no_rejection"} <= set(
+        config_keys()
+    )

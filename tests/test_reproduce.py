@@ -8,8 +8,9 @@ from pathlib import Path
 import pytest
 
 from gaussaudit import paper
-from gaussaudit import reproduce as R
+from gaussaudit import paper as R
 from gaussaudit.errors import UnknownNameError
+from gaussaudit.paper import table1_rerun
 
 needs_torch = pytest.mark.skipif(importlib.util.find_spec("torch") is None, reason="needs torch")
 
@@ -28,7 +29,7 @@ SYNTHETIC = ("laplace_e0", "laplace", "gmm_e0", "gmm", "binary_e0", "binary_e50"
 PAPER_MD = Path("/work/shared/PAPER.md")
 
 
-# ------------------------------------------------------------------------------- paper.py
+# ----------------------------------------------------------------------- paper/reference.py
 
 
 def test_paper_table1_spot_checks():
@@ -112,7 +113,7 @@ def test_paper_py_equals_paper_md_table2():
         assert row["unnormalized"]["gaussian"] is _value(cells[6])
 
 
-# -------------------------------------------------------------------------- reproduce.py
+# ---------------------------------------------------------------------- paper/table*_rerun.py
 
 
 @pytest.fixture
@@ -182,7 +183,9 @@ def test_table1_cnn_columns_skipped_without_trainer(tiny_quick, tmp_path, monkey
 def test_table1_cnn_pair_through_the_trainer(tiny_quick, tmp_path, monkeypatch):
     pytest.importorskip("torchvision")
     pytest.importorskip("gaussaudit.train.loop")
-    monkeypatch.setattr(R, "_pick_image_dataset", lambda root: ("fake", "fake images (test)"))
+    monkeypatch.setattr(
+        table1_rerun, "_pick_image_dataset", lambda root: ("fake", "fake images (test)")
+    )
     result = R.reproduce_table1(
         "quick", only="supervised,contrastive", out_dir=tmp_path, progress=False
     )
@@ -221,3 +224,31 @@ def test_cli_reproduce_table1(tiny_quick, tmp_path, capsys):
     assert code == 0
     assert "gmm_e0" in json.loads((tmp_path / "table1.json").read_text())["columns"]
     assert "Table 1" in capsys.readouterr().out
+
+
+def test_cli_reproduce_table2_offline_exits_3(tmp_path, capsys):
+    from gaussaudit.cli import main
+
+    code = main(
+        ["reproduce", "table2", "--out", str(tmp_path), "--root", str(tmp_path / "x"), "-q"]
+    )
+    assert code == 3
+    out = capsys.readouterr().out
+    assert "Table 2: no row could run here." in out
+    assert "clip_image_imagenet_r_sketch: skipped: no ImageNet-R" in out
+
+
+@needs_torch
+def test_cli_train_synthetic_prints_the_epoch_table(tmp_path, capsys):
+    from gaussaudit.cli import main
+
+    args = ["train", "synthetic", "binary", "--epochs", "2", "--d-in", "32", "--d-out", "8"]
+    args += ["--n-train", "128", "--n-test", "64", "--batch-size", "32", "--eval-every", "1"]
+    code = main([*args, "--out", str(tmp_path / "run.json"), "-q"])
+    assert code == 0
+    out = capsys.readouterr().out
+    assert "synthetic binary: unnormalised test embeddings" in out
+    for heading in ("epoch", "CV", "AD pass", "DP p", "neg sd", "loss"):
+        assert heading in out
+    history = json.loads((tmp_path / "run.json").read_text())["history"]
+    assert [h["epoch"] for h in history] == [0, 1, 2]

@@ -7,8 +7,9 @@ import pytest
 torch = pytest.importorskip("torch")
 
 from gaussaudit.errors import UnknownNameError, UsageError  # noqa: E402
-from gaussaudit.train import synthetic as syn  # noqa: E402
-from gaussaudit.train.synthetic import eval_schedule, train_synthetic  # noqa: E402
+from gaussaudit.train import synthetic_runs as syn  # noqa: E402
+from gaussaudit.train.synthetic_data import make_data  # noqa: E402
+from gaussaudit.train.synthetic_runs import eval_schedule, train_synthetic  # noqa: E402
 
 pytestmark = pytest.mark.torch
 
@@ -55,6 +56,13 @@ def test_one_epoch_each_kind_gives_finite_metrics(kind, tmp_path):
     assert s["threads"] == 1 and s["data"]["test"]["n"] == 256
     lines = [json.loads(line) for line in log.read_text().splitlines()]
     assert lines[0]["type"] == "settings" and [r["epoch"] for r in lines[1:]] == [0, 1]
+    # the log speaks the JSON report's names; the paper cells are read from them
+    last = lines[-1]
+    assert last["coordinates"]["anderson_darling"]["mean"] == run.final.ad_mean
+    assert last["coordinates"]["dagostino_pearson"]["mean_pvalue"] == run.final.dp_mean_pvalue
+    assert last["norms"]["cv"] == run.final.cv
+    assert last["verdict"]["paper_rule"] is run.final.gaussian
+    assert not {"ad_mean", "ad_pass", "dp_mean_p", "dp_pass", "gaussian"} & set(last)
     json.dumps(run.to_dict())  # JSON-ready
     assert isinstance(run.encoder, torch.nn.Linear) and run.encoder.out_features == 16
 
@@ -81,7 +89,7 @@ def test_training_does_not_touch_global_torch_rng():
     [("laplace", {}), ("gmm", {}), ("binary", {"p_one": 0.05})],
 )
 def test_views_are_positive_pairs(kind, options):
-    data = syn._make_data(kind, d_in=256, n_train=64, n_test=64, seed=0, options=options)
+    data = make_data(kind, d_in=256, n_train=64, n_test=64, seed=0, options=options)
     rng = np.random.default_rng(0)
     v1, v2 = data.views(np.arange(64), rng)
     assert v1.shape == v2.shape == (64, 256) and v1.dtype == np.float32

@@ -5,8 +5,11 @@ stays well under a minute; torch is limited to one thread here (much faster
 than two on a shared, busy machine).
 """
 
+import ast
 import json
+import os
 import pickle
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -18,7 +21,8 @@ from PIL import Image  # noqa: E402
 
 from gaussaudit.cli import main  # noqa: E402
 from gaussaudit.errors import UnknownNameError, UsageError  # noqa: E402
-from gaussaudit.train.audit import audit_matrix, knn_accuracy, plot_dynamics  # noqa: E402
+from gaussaudit.report.training import plot_dynamics  # noqa: E402
+from gaussaudit.train.audit import audit_matrix, knn_accuracy  # noqa: E402
 from gaussaudit.train.augment import (  # noqa: E402
     TwoViews,
     eval_transform,
@@ -171,8 +175,17 @@ def test_two_epoch_run_writes_metrics_and_checkpoints(run_a):
         assert set(r["layers"]) == {"backbone", "head"}
         bb, head = r["layers"]["backbone"], r["layers"]["head"]
         assert (bb["d"], head["d"], bb["n"]) == (512, 128, 64)
-        for key in ("cv", "ad_mean", "ad_pass", "dp_mean_p", "dp_pass"):
-            assert isinstance(head[key], float)
+        for keys in (
+            ("norms", "cv"),
+            ("coordinates", "anderson_darling", "mean"),
+            ("coordinates", "anderson_darling", "pass_fraction"),
+            ("coordinates", "dagostino_pearson", "mean_pvalue"),
+            ("coordinates", "dagostino_pearson", "pass_fraction"),
+        ):
+            value = head
+            for key in keys:
+                value = value[key]
+            assert isinstance(value, float), keys
         assert 0.0 <= r["knn_top1"] <= 1.0
     assert records == run_a.metrics or _strip_time(records) == _strip_time(run_a.metrics)
 
@@ -252,7 +265,7 @@ def test_embed_resolves_latest_run(run_a, tmp_path):
     assert z.shape == (64, 512)
     # the embed pipeline sees exactly what the per-epoch audit saw
     final = run_a.metrics[-1]["layers"]["backbone"]
-    assert audit_matrix(z)["cv"] == pytest.approx(final["cv"], rel=1e-5)
+    assert audit_matrix(z)["norms"]["cv"] == pytest.approx(final["norms"]["cv"], rel=1e-5)
 
 
 def test_plot_dynamics(run_a, tmp_path):
@@ -266,15 +279,197 @@ def test_plot_dynamics(run_a, tmp_path):
 def test_audit_matrix_and_knn():
     rng = np.random.default_rng(0)
     gauss = audit_matrix(rng.standard_normal((400, 16)))
-    assert gauss["gaussian"] is True and gauss["ad_pass"] > 0.7
+    assert gauss["verdict"]["paper_rule"] is True
+    assert gauss["coordinates"]["anderson_darling"]["pass_fraction"] > 0.7
     relu = audit_matrix(np.maximum(rng.standard_normal((400, 16)), 0))
-    assert relu["gaussian"] is False
+    assert relu["verdict"]["paper_rule"] is False
     bad = audit_matrix(np.full((30, 4), np.nan))
     assert "error" in bad
     centres = 10 * rng.standard_normal((3, 8))
     labels = np.repeat(np.arange(3), 50)
     x = centres[labels] + rng.standard_normal((150, 8))
     assert knn_accuracy(x[::2], labels[::2], x[1::2], labels[1::2], k=5) == 1.0
+
+
+def test_per_epoch_audit_is_the_battery_of_gaussaudit_test():
+    from gaussaudit.stats import anderson_darling, audit, dagostino_pearson, norm_concentration
+
+    rng = np.random.default_rng(1)
+    gauss = rng.standard_normal((300, 12)).astype(np.float32)
+    relu = np.maximum(rng.standard_normal((300, 12)), 0)
+    for x in (gauss, relu):
+        x[:, 3] = 1.0  # one constant coordinate: not tested, as by `gaussaudit test`
+        record = audit_matrix(x)
+        view = audit(
+            x,
+            views=("raw",),
+            tests=("norms", "anderson_darling", "dagostino_pearson"),
+            projections=0,
+            subspaces=0,
+        ).views["raw"]
+        ad, dp = view.coordinates["anderson_darling"], view.coordinates["dagostino_pearson"]
+        c = record["coordinates"]
+        assert set(record) == {"n", "d", "norms", "coordinates", "verdict", "notes"}
+        assert set(c) == {"anderson_darling", "dagostino_pearson"}
+        # exactly the numbers of stats.audit (the function `gaussaudit test` calls)
+        assert c["anderson_darling"]["mean"] == float(np.mean(ad.statistics))
+        assert c["anderson_darling"]["pass_fraction"] == ad.pass_fraction(0.05)
+        assert c["anderson_darling"]["n_tested"] == ad.n_tested == 11
+        assert c["dagostino_pearson"]["mean_pvalue"] == float(np.mean(dp.pvalues))
+        assert c["dagostino_pearson"]["pass_fraction"] == dp.pass_fraction(0.05)
+        assert record["norms"]["cv"] == view.norms.cv
+        assert record["norms"]["effective_dimension"] == view.norms.effective_dimension
+        assert record["verdict"]["paper_rule"] is view.verdict.paper_rule
+        # the same statistics as the stand-alone kernels the old per-epoch audit called
+        assert c["anderson_darling"]["mean"] == pytest.approx(
+            float(np.mean(anderson_darling(x).statistics)), rel=1e-12
+        )
+        assert c["dagostino_pearson"]["mean_pvalue"] == pytest.approx(
+            float(np.mean(dagostino_pearson(x).pvalues)), rel=1e-12
+        )
+        assert record["norms"]["cv"] == pytest.approx(norm_concentration(x).cv, rel=1e-15)
+        rule = (
+            c["anderson_darling"]["mean"] < c["anderson_darling"]["threshold"]
+            and c["dagostino_pearson"]["mean_pvalue"] > 0.05
+        )
+        assert record["verdict"]["paper_rule"] is rule
+        for entry in c.values():  # per-coordinate arrays are left out
+            assert not [
+                k for k, v in entry.items() if isinstance(v, list) and k != "excluded_columns"
+            ]
+    assert audit_matrix(gauss)["verdict"]["paper_rule"] is True
+    assert audit_matrix(relu)["verdict"]["paper_rule"] is False
+
+
+def test_paper_reruns_read_the_per_epoch_record():
+    """The paper package's reader of per-epoch records follows the JSON-contract names."""
+    common = pytest.importorskip("gaussaudit.paper._common")
+    from gaussaudit.train.audit import paper_cells
+
+    record = audit_matrix(np.random.default_rng(2).standard_normal((300, 8)))
+    cells = common.audit_metrics(record)
+    for key, value in paper_cells(record).items():
+        assert value is not None and cells[key] == value, key
+    assert cells["mean_norm"] == record["norms"]["mean"]
+
+
+def test_methods_are_a_table():
+    from gaussaudit.train import config as train_config
+    from gaussaudit.train.methods import METHODS, SimCLR, Supervised, get_method
+
+    assert tuple(METHODS) == train_config.METHODS
+    sim = get_method(TrainConfig(method="simclr", loss="infonce", temperature=0.2))
+    assert isinstance(sim, SimCLR) and sim.loss_name == "infonce" and not sim.needs_labels
+    assert sim.loss_fn.temperature == 0.2
+    assert isinstance(sim.train_transform(lambda im: im), TwoViews)
+    sup = get_method("supervised")
+    assert isinstance(sup, Supervised) and sup.needs_labels and sup.loss_name == "cross_entropy"
+    with pytest.raises(UnknownNameError):
+        get_method("byol")
+
+
+def test_trainer_source_has_no_encoders_import_and_no_paper_threshold():
+    import gaussaudit.train as package
+
+    for path in sorted(Path(package.__file__).parent.glob("*.py")):
+        text = path.read_text()
+        assert "0.752" not in text, path.name
+        for node in ast.walk(ast.parse(text)):
+            if isinstance(node, ast.ImportFrom):
+                assert "encoders" not in (node.module or ""), path.name
+            elif isinstance(node, ast.Import):
+                assert not any("encoders" in alias.name for alias in node.names), path.name
+
+
+# ------------------------------------------------------------------ checkpoint integrity
+
+
+def test_checkpoint_integrity_round_trip_and_refusals(tmp_path):
+    from gaussaudit.train.checkpoint import CheckpointError, load_checkpoint, save_checkpoint
+
+    config = TrainConfig(method="simclr", arch="mlp", dataset="fake")
+    model = build_train_model(config, in_channels=3, n_classes=10, image_size=8)
+    path = save_checkpoint(
+        tmp_path / "last.pt",
+        model,
+        method="simclr",
+        config={"lr": 1e-3},
+        epoch=1,
+        metrics={"history": [{"epoch": 1, "x": 0.5}], "state": {"t": torch.ones(3)}},
+        arch="mlp",
+    )
+    assert [p.name for p in tmp_path.iterdir()] == ["last.pt"]
+    ckpt = load_checkpoint(path)
+    assert ckpt["integrity"]["algorithm"] == "sha256" and len(ckpt["integrity"]["tensors"]) == 64
+
+    def tampered(change, name):
+        raw = torch.load(path, weights_only=True)
+        change(raw)
+        torch.save(raw, tmp_path / name)
+        return tmp_path / name
+
+    cases = {
+        "weights.pt": (
+            lambda c: c["model"]["backbone.net.1.weight"].view(-1)[:100].zero_(),
+            "its tensors",
+        ),
+        "state.pt": (lambda c: c["metrics"]["state"]["t"].mul_(2), "its tensors"),
+        "config.pt": (lambda c: c["config"].update(lr=0.5), "its settings"),
+        "history.pt": (lambda c: c["metrics"]["history"][0].update(x=0.25), "its settings"),
+        "epoch.pt": (lambda c: c.update(epoch=7), "its settings"),
+        "stripped.pt": (lambda c: c.pop("integrity"), "no sha256 integrity record"),
+    }
+    for name, (change, what) in cases.items():
+        bad = tampered(change, name)
+        with pytest.raises(CheckpointError, match=what) as err:
+            load_checkpoint(bad)
+        message = str(err.value)
+        assert "\n" not in message and str(bad) in message and err.value.exit_code == 2
+        assert isinstance(err.value, UsageError)
+    assert load_checkpoint(tmp_path / "config.pt", verify=False)["config"]["lr"] == 0.5
+
+    truncated = tmp_path / "truncated.pt"
+    truncated.write_bytes(path.read_bytes()[:200])
+    with pytest.raises(CheckpointError, match="cannot read checkpoint"):
+        load_checkpoint(truncated)
+
+    class Payload:
+        def __reduce__(self):
+            return (os.system, (f"touch {tmp_path / 'executed'}",))
+
+    torch.save({"format": "gaussaudit-checkpoint/1", "x": Payload()}, tmp_path / "evil.pt")
+    with pytest.raises(CheckpointError) as err:
+        load_checkpoint(tmp_path / "evil.pt")
+    assert "weights_only=False" not in str(err.value) and "\n" not in str(err.value)
+    assert not (tmp_path / "executed").exists()
+
+
+def test_resume_cleans_stale_temps_and_refuses_modified_weights(tmp_path, capsys):
+    out = tmp_path / "mlp"
+    tiny = {**TINY, "dataset_options": {"n": 64, "size": 16}, "knn_bank": 0}
+    config = TrainConfig(method="simclr", arch="mlp", epochs=1, out=str(out), **tiny)
+    train(config, progress=False)
+    # what a save killed half-way leaves behind, and a file that is not ours
+    stale = [out / ".last.pt.0123456789ab.tmp", out / ".metrics.jsonl.abcdef012345.tmp"]
+    for p in stale:
+        p.write_bytes(b"")
+    mine = out / "notes.tmp"
+    mine.write_text("kept")
+    resumed = train(config.replace(epochs=2), resume=True, progress=False)
+    assert resumed.resumed_from == 1
+    assert not any(p.exists() for p in stale) and mine.read_text() == "kept"
+
+    ckpt = torch.load(out / "last.pt", weights_only=True)
+    weight = ckpt["model"]["backbone.net.1.weight"]  # the first layer, 512 x 768
+    assert weight.numel() >= 100_000
+    weight.view(-1)[:100_000] = 0
+    torch.save(ckpt, out / "last.pt")
+    argv = ["train", "simclr", "fake", "--arch", "mlp", "--out", str(out), "--resume"]
+    code = main([*argv, "--epochs", "3", "-q", "--no-plot"])
+    err = " ".join(capsys.readouterr().err.split())
+    assert code == 2
+    assert "failed its integrity check" in err and "its tensors" in err and "last.pt" in err
+    assert [r["epoch"] for r in read_metrics(out)] == [0, 1, 2]  # nothing trained
 
 
 # ------------------------------------------------------------------ config and presets

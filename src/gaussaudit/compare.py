@@ -22,6 +22,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass
 from typing import Any
 
+from ._values import finite_number
 from .errors import UsageError
 
 __all__ = [
@@ -33,6 +34,10 @@ __all__ = [
     "compare_reports",
     "load_report",
 ]
+
+
+#: Largest JSON report :func:`load_report` reads (a report at d = 4096 is a few MiB).
+MAX_REPORT_BYTES = 64 << 20
 
 
 class InvalidReportError(UsageError):
@@ -55,14 +60,22 @@ class CompareThresholds:
         Largest allowed absolute rise of the CV of the row norms.
     verdict_flip : bool
         Whether a verdict going from Gaussian to not (or undecided) is a regression.
+    allow_missing : bool
+        Accept a gated metric that the base report has and the new one lacks
+        (skipped, null or absent). By default that is a regression: a
+        comparison fails closed. A value that is present but not a number (or,
+        for a verdict, not true/false) is always a regression.
     """
 
     max_drop: float = 0.02
     max_cv_increase: float = 0.01
     verdict_flip: bool = True
+    allow_missing: bool = False
 
     def __post_init__(self) -> None:
-        if not self.max_drop >= 0 or not self.max_cv_increase >= 0:
+        if not (finite_number(self.max_drop) is not None and self.max_drop >= 0) or not (
+            finite_number(self.max_cv_increase) is not None and self.max_cv_increase >= 0
+        ):
             raise UsageError(
                 f"max_drop and max_cv_increase must be >= 0, got {self.max_drop} "
                 f"and {self.max_cv_increase}"
@@ -162,15 +175,30 @@ def load_report(path: str | os.PathLike) -> dict:
     InvalidReportError
         When the file cannot be read, is not JSON, or is not a report.
     """
+    import stat
+
     try:
+        info = os.stat(path)
+        if stat.S_ISREG(info.st_mode) is False and not stat.S_ISDIR(info.st_mode):
+            raise InvalidReportError(f"{path}: not a regular file")
+        if info.st_size > MAX_REPORT_BYTES:
+            raise InvalidReportError(
+                f"{path}: larger than {MAX_REPORT_BYTES >> 20} MiB, not a gaussaudit report"
+            )
         with open(path, encoding="utf-8") as fh:
-            data = json.load(fh)
+            data = json.loads(fh.read(MAX_REPORT_BYTES + 1))
+    except InvalidReportError:
+        raise
+    except RecursionError:
+        raise InvalidReportError(f"{path}: not a JSON report (nested too deeply)") from None
     except FileNotFoundError:
         raise InvalidReportError(f"{path}: no such file") from None
     except IsADirectoryError:
         raise InvalidReportError(f"{path}: is a directory, not a JSON report") from None
     except (json.JSONDecodeError, UnicodeDecodeError) as err:
         raise InvalidReportError(f"{path}: not a JSON report ({err})") from None
+    except ValueError as err:  # e.g. an integer beyond Python's digit limit
+        raise InvalidReportError(f"{path}: not a JSON report ({str(err)[:80]})") from None
     except OSError as err:
         raise InvalidReportError(f"{path}: cannot read ({err.strerror or err})") from None
     _validate(data, str(path))
@@ -208,44 +236,29 @@ def _get(view: Mapping, *path: str) -> Any:
     return node
 
 
-_COORDINATE = ("anderson_darling", "dagostino_pearson", "shapiro_wilk", "jarque_bera", "lilliefors")
-_PROJECTION = ("anderson_darling", "dagostino_pearson", "epps_pulley")
-
-
 def _metrics(base: Mapping, new: Mapping) -> list[tuple[str, tuple[str, ...], str]]:
-    """(metric name, path into the view, kind) for what either report holds."""
+    """(metric name, path into the view, kind) for what either report holds.
+
+    The metrics come from the test registry: every summary metric of the norms
+    and of each per-coordinate test, the pass fraction of each projection test,
+    then the verdicts.
+    """
+    from .stats.tests import coordinate_tests, projection_tests
 
     def either(*path: str) -> bool:
         return _present(base, path) or _present(new, path)
 
-    out = [
-        ("cv", ("norms", "cv"), "cv"),
-        ("anderson_darling.mean", ("coordinates", "anderson_darling", "mean"), "info"),
-        (
-            "anderson_darling.pass_fraction",
-            ("coordinates", "anderson_darling", "pass_fraction"),
-            "fraction",
-        ),
-        (
-            "dagostino_pearson.mean_pvalue",
-            ("coordinates", "dagostino_pearson", "mean_pvalue"),
-            "info",
-        ),
-        (
-            "dagostino_pearson.pass_fraction",
-            ("coordinates", "dagostino_pearson", "pass_fraction"),
-            "fraction",
-        ),
+    out = [("cv", ("norms", "cv"), "cv")]
+    for spec in coordinate_tests():
+        out += [
+            (f"{spec.name}.{m.key}", ("coordinates", spec.name, m.key), m.kind)
+            for m in spec.metrics
+        ]
+    out += [
+        (f"projections.{t}.pass_fraction", ("projections", t, "pass_fraction"), "fraction")
+        for t in projection_tests()
     ]
     out = [m for m in out if either(*m[1])]
-    for test in _COORDINATE[2:]:
-        path = ("coordinates", test, "pass_fraction")
-        if either(*path):
-            out.append((f"{test}.pass_fraction", path, "fraction"))
-    for test in _PROJECTION:
-        path = ("projections", test, "pass_fraction")
-        if either(*path):
-            out.append((f"projections.{test}.pass_fraction", path, "fraction"))
     out += [
         ("verdict.paper_rule", ("verdict", "paper_rule"), "verdict"),
         ("verdict.calibrated", ("verdict", "calibrated"), "verdict"),
@@ -272,25 +285,32 @@ def _fmt(x: Any) -> str:
 
 
 def _delta(view: str, metric: str, kind: str, b: Any, n: Any, t: CompareThresholds):
+    gated = kind in ("fraction", "cv") or (kind == "verdict" and t.verdict_flip)
     if kind in ("verdict", "headline"):
-        gated = kind == "verdict" and t.verdict_flip
+        typed = all(v is None or isinstance(v, bool) for v in (b, n))
+        if not typed:
+            return MetricDelta(view, metric, b, n, None, "true/false", gated,
+                               "not true/false in " + _which(b, n, bool))  # fmt: skip
         flipped = b is True and n is not True
         detail = f"{_fmt(b)} -> {'undecided' if n is None else _fmt(n)}" if flipped else ""
         return MetricDelta(
-            view,
-            metric,
-            b,
-            n,
-            None,
-            "stays Gaussian" if gated else None,
-            bool(gated and flipped),
-            detail,
-        )
-    if b is None or n is None:
-        why = "missing or skipped in " + ("both" if b is None and n is None else
-                                          "base" if b is None else "new")  # fmt: skip
-        return MetricDelta(view, metric, b, n, None, None, False, why)
-    d = float(n) - float(b)
+            view, metric, b, n, None, "stays Gaussian" if gated else None,
+            bool(gated and flipped), detail,
+        )  # fmt: skip
+    fb, fn = finite_number(b), finite_number(n)
+    if (b is not None and fb is None) or (n is not None and fn is None):
+        # present but not a finite number (a string, a list, NaN, a huge integer)
+        why = "not a finite number in " + _which(b, n, float)
+        return MetricDelta(view, metric, b, n, None, None, gated, why)
+    if fb is None or fn is None:
+        side = "both" if fb is None and fn is None else "base" if fb is None else "new"
+        why = f"missing or skipped in {side}"
+        # fail closed: a gated metric the baseline has and the new report lacks
+        regressed = gated and side == "new" and not t.allow_missing
+        if regressed:
+            why += " (a missing metric is a regression; allow_missing accepts it)"
+        return MetricDelta(view, metric, b, n, None, None, regressed, why)
+    d = fn - fb
     if kind == "fraction":
         bad = -d > t.max_drop + 1e-12
         detail = f"dropped {-d:.4g} > {t.max_drop}" if bad else ""
@@ -300,6 +320,15 @@ def _delta(view: str, metric: str, kind: str, b: Any, n: Any, t: CompareThreshol
         detail = f"rose {d:.4g} > {t.max_cv_increase}" if bad else ""
         return MetricDelta(view, metric, b, n, d, f"rise <= {t.max_cv_increase}", bad, detail)
     return MetricDelta(view, metric, b, n, d, None, False, "")
+
+
+def _which(b: Any, n: Any, kind: type) -> str:
+    def bad(v: Any) -> bool:
+        if v is None:
+            return False
+        return not isinstance(v, bool) if kind is bool else finite_number(v) is None
+
+    return "both" if bad(b) and bad(n) else "base" if bad(b) else "new"
 
 
 def compare_reports(

@@ -7,13 +7,11 @@ from typing import Annotated, Any
 
 import typer
 
-__all__ = ["check", "gates_markdown", "gates_table"]
+from ..gate.config import GateConfig
+from ..stats.config import AuditConfig
+from ._options import with_settings
 
-_NO_REJECTION = (
-    "anderson_darling, dagostino_pearson, shapiro_wilk, jarque_bera, lilliefors, mardia, "
-    "henze_zirkler, projections.anderson_darling, projections.dagostino_pearson, "
-    "projections.epps_pulley, subspaces.mardia, subspaces.henze_zirkler"
-)
+__all__ = ["check", "gates_markdown", "gates_table"]
 
 
 def _cell(value: Any) -> str:
@@ -97,6 +95,7 @@ def gates_markdown(result: Any, *, source: str | None = None) -> str:
     return "\n".join([*lines, "", *failed, ""] if failed else [*lines, ""])
 
 
+@with_settings(AuditConfig, GateConfig, optional=True, exclude=("verdict",))
 def check(
     embeddings: Annotated[
         Path,
@@ -114,63 +113,6 @@ def check(
             "Default: ./gaussaudit.toml, else ./pyproject.toml [tool.gaussaudit], else defaults.",
             show_default=False,
         ),
-    ] = None,
-    view: Annotated[
-        str | None,
-        typer.Option(help="Views to audit and gate: raw, normalized, whitened, or all."),
-    ] = None,
-    alpha: Annotated[float | None, typer.Option(help="Level of every test.")] = None,
-    require_verdict: Annotated[
-        str | None,
-        typer.Option(help="Verdict that must hold on every view: paper, calibrated or none."),
-    ] = None,
-    min_ad_pass_fraction: Annotated[
-        float | None, typer.Option(help="Lowest share of coordinates passing AD (A^2 < 0.752).")
-    ] = None,
-    min_dp_pass_fraction: Annotated[
-        float | None, typer.Option(help="Lowest share of coordinates passing DP (p > alpha).")
-    ] = None,
-    max_ad_mean: Annotated[float | None, typer.Option(help="Highest mean A^2.")] = None,
-    min_dp_mean_pvalue: Annotated[
-        float | None, typer.Option(help="Lowest mean D'Agostino-Pearson p-value.")
-    ] = None,
-    max_cv: Annotated[float | None, typer.Option(help="Highest CV of the row norms.")] = None,
-    no_rejection: Annotated[
-        str | None,
-        typer.Option(
-            help=f"Comma-separated p-value families with no rejection allowed: {_NO_REJECTION}."
-        ),
-    ] = None,
-    correction: Annotated[
-        str | None,
-        typer.Option(help="Correction within each --no-rejection family: holm, fdr_bh, none."),
-    ] = None,
-    on_skip: Annotated[
-        str | None, typer.Option(help="A gate whose test was skipped: fail or pass.")
-    ] = None,
-    tests: Annotated[
-        str | None, typer.Option(help="Tests to run, comma-separated, or all.")
-    ] = None,
-    seed: Annotated[int | None, typer.Option(help="Seed of every random choice.")] = None,
-    max_samples: Annotated[
-        int | None, typer.Option(help="Audit a seeded subsample of N rows.")
-    ] = None,
-    projections: Annotated[
-        int | None, typer.Option(help="Random unit directions to test (0: none).")
-    ] = None,
-    subspaces: Annotated[
-        int | None, typer.Option(help="Random k-dim subspaces for Mardia/HZ (0: none).")
-    ] = None,
-    subspace_dim: Annotated[int | None, typer.Option(help="Dimension k of each subspace.")] = None,
-    multivariate_max_rows: Annotated[
-        int | None, typer.Option(help="Row subsample for the O(n^2) multivariate tests.")
-    ] = None,
-    full_multivariate: Annotated[
-        str | None, typer.Option(help="Mardia/HZ on the full view: auto, always, never.")
-    ] = None,
-    pca: Annotated[
-        bool | None,
-        typer.Option("--pca/--no-pca", help="Full-view multivariate tests on a PCA to rank."),
     ] = None,
     report: Annotated[
         str,
@@ -207,6 +149,7 @@ def check(
     nan_policy: Annotated[
         str, typer.Option(help="NaN/Inf rows: raise (error) or omit (drop, recorded).")
     ] = "raise",
+    settings: dict | None = None,
 ) -> None:
     """Audit an embedding matrix and gate on it: exit 1 when a gate fails.
 
@@ -231,28 +174,7 @@ def check(
             f"--out {out} would overwrite the provenance sidecar of {embeddings}; "
             "choose another name (e.g. EMB.report.json)"
         )
-    overrides = {
-        "views": view,
-        "alpha": alpha,
-        "require_verdict": require_verdict,
-        "min_ad_pass_fraction": min_ad_pass_fraction,
-        "min_dp_pass_fraction": min_dp_pass_fraction,
-        "max_ad_mean": max_ad_mean,
-        "min_dp_mean_pvalue": min_dp_mean_pvalue,
-        "max_cv": max_cv,
-        "no_rejection": no_rejection,
-        "correction": correction,
-        "on_skip": on_skip,
-        "tests": tests,
-        "seed": seed,
-        "max_samples": max_samples,
-        "projections": projections,
-        "subspaces": subspaces,
-        "subspace_dim": subspace_dim,
-        "multivariate_max_rows": multivariate_max_rows,
-        "full_multivariate": full_multivariate,
-        "pca": pca,
-    }
+    overrides = dict(settings or {})
     source = config if config is not None else find_config_file()
     gate_config = load_gate_config(source, overrides)
     with audit_progress() as progress:

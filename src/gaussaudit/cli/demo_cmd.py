@@ -29,13 +29,13 @@ def demo(
     """
     from rich.console import Console
 
-    from ..demo import run_demo
-    from ..report.compare import render_side_by_side
+    from ..paper import run_demo
+    from ..report.tables import print_side_by_side
 
     console = Console()
     result = run_demo(out, n=n, d=d, seed=seed, mode=mode, epochs=epochs)
     console.print(f"[bold]demo:[/bold] {result.note}")
-    render_side_by_side(result.reports, console)
+    print_side_by_side(result.reports, console)
     for name in result.reports:
         console.print(
             f"[dim]{name}: embeddings {result.embedding_paths[name]}  "

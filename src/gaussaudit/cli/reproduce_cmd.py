@@ -56,12 +56,13 @@ def table1(
     quiet: Quiet = False,
 ) -> None:
     """Rerun Table 1 and print it beside the paper's numbers; writes DIR/table1.json."""
-    from ..reproduce import render_table1, reproduce_table1
+    from ..paper import reproduce_table1
+    from ..report.tables import print_table1
 
     result = reproduce_table1(
         preset, only, out, seed=seed, root=root, device=device, progress=not quiet
     )
-    render_table1(result)
+    print_table1(result)
     typer.echo(f"wrote {out / 'table1.json'} and {out / 'table1.md'}", err=True)
 
 
@@ -95,7 +96,8 @@ def table2(
 
     Exits 3 when no row could run (missing data or weights), after writing DIR/table2.json.
     """
-    from ..reproduce import render_table2, reproduce_table2
+    from ..paper import reproduce_table2
+    from ..report.tables import print_table2
 
     result = reproduce_table2(
         out,
@@ -108,7 +110,7 @@ def table2(
         max_samples=max_samples,
         progress=not quiet,
     )
-    render_table2(result)
+    print_table2(result)
     typer.echo(f"wrote {out / 'table2.json'}", err=True)
     if not result["ran"]:
         raise typer.Exit(3)  # nothing could run: missing data or weights (docs/cli.md)
@@ -159,10 +161,9 @@ def synthetic(
     """Train the paper's linear encoder on a synthetic input with InfoNCE, audited per epoch."""
     import json
 
-    from rich.console import Console
-    from rich.table import Table
-
     from ..io import atomic_write_text
+    from ..paper import epoch_metrics
+    from ..report.tables import print_history
     from ..train.synthetic import train_synthetic
     from .embed_cmd import parse_options
 
@@ -186,30 +187,7 @@ def synthetic(
         progress=not quiet,
         **parse_options(data_option),
     )
-    table = Table(
-        title=f"synthetic {kind}: unnormalised test embeddings ({run.seconds:.0f} s)",
-        caption="AD: mean A^2 (pass < 0.752); DP: mean p (pass > 0.05); G: paper rule; "
-        "align: positive-pair cosine; neg sd: std of negative-pair cosines",
-    )
-    for name in ("epoch", "CV", "AD", "AD pass", "DP p", "DP pass", "G", "align", "neg sd", "loss"):
-        table.add_column(name, justify="right", no_wrap=True)
-
-    def f(v, spec=".3f"):
-        return "–" if v is None else format(v, spec)
-
-    for m in run.history:
-        table.add_row(
-            str(m.epoch),
-            f(m.cv),
-            f(m.ad_mean, ".3g"),
-            f(m.ad_pass_fraction, ".1%"),
-            f(m.dp_mean_pvalue, ".3g"),
-            f(m.dp_pass_fraction, ".1%"),
-            "–" if m.gaussian is None else ("✓" if m.gaussian else "×"),
-            f(m.alignment),
-            f(m.uniformity_std),
-            f(m.train_loss, ".3g"),
-        )
-    Console(width=max(Console().width, 100)).print(table)
+    epochs_audited = {str(m.epoch): epoch_metrics(m) for m in run.history}
+    print_history(epochs_audited, kind=kind, seconds=run.seconds)
     if out is not None:
         atomic_write_text(out, json.dumps(run.to_dict(), indent=2) + "\n")

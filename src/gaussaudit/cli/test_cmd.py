@@ -7,14 +7,13 @@ from typing import Annotated
 
 import typer
 
+from ..stats.config import AuditConfig
+from ._options import with_settings
+
 __all__ = ["test"]
 
-_TEST_NAMES = (
-    "norms, anderson_darling, dagostino_pearson, shapiro_wilk, jarque_bera, "
-    "lilliefors, mardia, henze_zirkler, projections"
-)
 
-
+@with_settings(AuditConfig)
 def test(
     embeddings: Annotated[
         Path,
@@ -23,38 +22,6 @@ def test(
             show_default=False,
         ),
     ],
-    view: Annotated[
-        str,
-        typer.Option(help="Views, comma-separated: raw, normalized, whitened, or all."),
-    ] = "raw",
-    tests: Annotated[
-        str, typer.Option(help=f"Tests to run, comma-separated, or all: {_TEST_NAMES}.")
-    ] = "all",
-    alpha: Annotated[float, typer.Option(help="Level of every test.")] = 0.05,
-    seed: Annotated[int, typer.Option(help="Seed of every random choice.")] = 0,
-    max_samples: Annotated[
-        int | None, typer.Option(help="Audit a seeded subsample of N rows.", show_default=False)
-    ] = None,
-    projections: Annotated[
-        int, typer.Option(help="Random unit directions to test (0: none).")
-    ] = 128,
-    subspaces: Annotated[
-        int, typer.Option(help="Random k-dim subspaces for Mardia/Henze-Zirkler (0: none).")
-    ] = 16,
-    subspace_dim: Annotated[int, typer.Option(help="Dimension k of each subspace.")] = 8,
-    multivariate_max_rows: Annotated[
-        int, typer.Option(help="Seeded row subsample for the O(n^2) multivariate tests.")
-    ] = 2500,
-    full_multivariate: Annotated[
-        str,
-        typer.Option(help="Mardia/HZ on the full view: auto (d <= 10), always, never."),
-    ] = "auto",
-    pca: Annotated[
-        bool, typer.Option("--pca", help="Full-view multivariate tests on a PCA to rank.")
-    ] = False,
-    verdict: Annotated[
-        str, typer.Option(help="Headline verdict: paper (mean AD/DP rule) or calibrated.")
-    ] = "paper",
     report: Annotated[
         str,
         typer.Option(
@@ -79,6 +46,7 @@ def test(
     nan_policy: Annotated[
         str, typer.Option(help="NaN/Inf rows: raise (error) or omit (drop, recorded).")
     ] = "raise",
+    settings: dict | None = None,
 ) -> None:
     """Run the Gaussianity battery on an embedding matrix and report the verdict.
 
@@ -87,7 +55,7 @@ def test(
     """
     from ..api import audit_file
     from ..io import sidecar_path
-    from ..stats.battery import AuditConfig, parse_tests, parse_views
+    from ..stats.config import settings_from_mapping
     from ._output import REPORT_FORMATS, audit_progress, emit_report
 
     if out is not None and out.resolve() == sidecar_path(embeddings).resolve():
@@ -101,20 +69,7 @@ def test(
         from ..errors import UnknownNameError
 
         raise UnknownNameError("report format", report, REPORT_FORMATS)
-    config = AuditConfig(
-        alpha=alpha,
-        seed=seed,
-        views=parse_views(view),
-        tests=parse_tests(tests),
-        max_samples=max_samples,
-        projections=projections,
-        subspace_dim=subspace_dim,
-        subspaces=subspaces,
-        multivariate_max_rows=multivariate_max_rows,
-        full_multivariate=full_multivariate,
-        pca=pca,
-        verdict=verdict,
-    )
+    config = settings_from_mapping(AuditConfig, settings or {}, where="command line")
     with audit_progress() as progress:
         model = audit_file(
             embeddings,

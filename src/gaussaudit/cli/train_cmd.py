@@ -161,7 +161,8 @@ train_app.command("supervised")(supervised)
 def _run(method: str, **opts) -> None:
     from rich.console import Console
 
-    from ..train.loop import plot_dynamics, train
+    from ..report.training import plot_dynamics, render_summary
+    from ..train.loop import train
     from ..train.presets import resolve_config
     from .embed_cmd import parse_options
 
@@ -181,86 +182,6 @@ def _run(method: str, **opts) -> None:
         except ImportError:
             figure = None
     render_summary(Console(), result, figure)
-
-
-def render_summary(console, result, figure: Path | None = None) -> None:
-    """Print the final audit (backbone and head) and where the run lives.
-
-    Parameters
-    ----------
-    console : rich.console.Console
-    result : gaussaudit.train.loop.RunResult
-    figure : Path, optional
-        The dynamics plot, when written.
-    """
-    from rich.table import Table
-
-    record = result.final_audit
-    cfg = result.config
-    res = result.resolved
-    table = Table(
-        title=f"{cfg.method} {res['arch']} on {cfg.dataset}: held-out audit at epoch "
-        f"{record.get('epoch')} (n={res['n_eval']}, raw embeddings)",
-        title_justify="left",
-        caption="AD pass: A² < 0.752; DP pass: p > 0.05; Gaussian? = AD avg < 0.752 and "
-        "DP avg p > 0.05 (the paper's rule)",
-        caption_justify="left",
-    )
-    for column in ("layer", "d", "CV", "AD avg", "AD pass", "DP avg p", "DP pass", "Gaussian?"):
-        table.add_column(column, justify="left" if column == "layer" else "right")
-
-    def num(value, spec):
-        return "–" if value is None else format(value, spec)
-
-    for name, a in (record.get("layers") or {}).items():
-        verdict = {True: "yes", False: "no"}.get(a.get("gaussian"), "–")
-        table.add_row(
-            name,
-            str(a.get("d")),
-            num(a.get("cv"), ".3f"),
-            num(a.get("ad_mean"), ".3f"),
-            num(a.get("ad_pass"), ".1%"),
-            num(a.get("dp_mean_p"), ".3f"),
-            num(a.get("dp_pass"), ".1%"),
-            verdict,
-        )
-    console.print(table)
-    knn = record.get("knn_top1")
-    if knn is not None:
-        console.print(
-            f"kNN top-1 (k={cfg.knn_k}, cosine, backbone, {res['n_knn_bank']} train images): "
-            f"{knn:.1%}"
-        )
-    losses = [r["train_loss"] for r in result.metrics if r.get("train_loss") is not None]
-    if losses:
-        console.print(
-            f"final train loss: {losses[-1]:.4f} ({res['loss']}, {res['precision_label']})"
-        )
-    console.print(f"run directory:  {result.run_dir}")
-    console.print(f"checkpoint:     {result.checkpoint}")
-    if result.final_checkpoint is not None:
-        console.print(f"final weights:  {result.final_checkpoint}")
-    console.print(f"metrics:        {result.metrics_path}")
-    if figure is not None:
-        console.print(f"dynamics plot:  {figure}")
-    if cfg.arch != "resnet18":
-        console.print(
-            "MLP runs are not served by the resnet18-* encoders; load the weights with "
-            "gaussaudit.encoders.checkpoints.load_checkpoint."
-        )
-        return
-    model = f"resnet18-{cfg.method}"
-    default_runs = Path("runs").resolve()
-    if result.run_dir.resolve().parent == default_runs:
-        console.print(
-            f"'gaussaudit embed --model {model} {cfg.dataset}' now uses this run "
-            "(the newest under runs/; add --layer head for the head output)."
-        )
-    else:
-        console.print(
-            f"embed with it: gaussaudit embed --model {model} {cfg.dataset} "
-            f"--checkpoint {result.checkpoint}"
-        )
 
 
 from .reproduce_cmd import synthetic  # noqa: E402  (gaussaudit train synthetic)

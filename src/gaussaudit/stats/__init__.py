@@ -1,35 +1,56 @@
-"""The statistics core: numpy, scipy and statsmodels only, never torch."""
+"""The statistics core: numpy, scipy and statsmodels only, never torch.
 
-from ._validation import MatrixCheck, ValidatedMatrix, validate
-from .battery import TESTS, AuditConfig, AuditResult, Verdict, ViewAudit, audit
-from .geometry import VIEWS, make_view, normalize_rows, pca_whiten
-from .multiplicity import NullBand, binomial_null_band, reject
-from .multivariate import (
-    covariance_problem,
-    henze_zirkler,
-    mardia,
-    mardia_henze_zirkler,
-    subspace_tests,
-)
-from .norms import cv_isotropic_gaussian, effective_dimension, effective_rank, norm_concentration
-from .results import (
-    CoordinateTestResult,
-    HenzeZirklerResult,
-    MardiaResult,
-    NormResult,
-    ProjectionResult,
-    Skipped,
-    SubspaceResult,
-)
-from .univariate import (
-    AD_THRESHOLD,
-    ad_pvalue,
-    anderson_darling,
-    dagostino_pearson,
-    jarque_bera,
-    lilliefors,
-    shapiro_wilk,
-)
+Names load lazily on first use (PEP 562), so importing a light submodule such
+as :mod:`gaussaudit.stats.tests` (the test registry) or
+:mod:`gaussaudit.stats.config` does not import scipy.
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import Any
+
+_LAZY = {
+    "MatrixCheck": "_validation",
+    "ValidatedMatrix": "_validation",
+    "validate": "_validation",
+    "TESTS": "battery",
+    "AuditResult": "battery",
+    "ViewAudit": "battery",
+    "audit": "battery",
+    "AuditConfig": "config",
+    "VIEWS": "geometry",
+    "make_view": "geometry",
+    "normalize_rows": "geometry",
+    "pca_whiten": "geometry",
+    "NullBand": "multiplicity",
+    "binomial_null_band": "multiplicity",
+    "reject": "multiplicity",
+    "covariance_problem": "multivariate",
+    "henze_zirkler": "multivariate",
+    "mardia": "multivariate",
+    "mardia_henze_zirkler": "multivariate",
+    "subspace_tests": "multivariate",
+    "cv_isotropic_gaussian": "norms",
+    "effective_dimension": "norms",
+    "effective_rank": "norms",
+    "norm_concentration": "norms",
+    "CoordinateTestResult": "results",
+    "HenzeZirklerResult": "results",
+    "MardiaResult": "results",
+    "NormResult": "results",
+    "ProjectionResult": "results",
+    "Skipped": "results",
+    "SubspaceResult": "results",
+    "AD_THRESHOLD": "tests",
+    "ad_pvalue": "univariate",
+    "anderson_darling": "univariate",
+    "dagostino_pearson": "univariate",
+    "jarque_bera": "univariate",
+    "lilliefors": "univariate",
+    "shapiro_wilk": "univariate",
+    "Verdict": "verdict",
+}
 
 __all__ = [
     "AD_THRESHOLD",
@@ -72,3 +93,13 @@ __all__ = [
     "subspace_tests",
     "validate",
 ]
+
+
+def __getattr__(name: str) -> Any:
+    if name in _LAZY:
+        return getattr(importlib.import_module(f"{__name__}.{_LAZY[name]}"), name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(__all__))

@@ -12,10 +12,9 @@ from dataclasses import dataclass
 import numpy as np
 
 from ..errors import InvalidEmbeddingsError, UnknownNameError
+from .config import VIEWS
 
 __all__ = ["VIEWS", "View", "make_view", "normalize_rows", "pca_whiten"]
-
-VIEWS = ("raw", "normalized", "whitened")
 
 
 @dataclass(frozen=True, eq=False)

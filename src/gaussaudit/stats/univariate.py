@@ -30,6 +30,7 @@ from ..errors import NotApplicableError
 from ._sampling import seeded_rows
 from ._validation import validate
 from .results import CoordinateTestResult
+from .tests import AD_THRESHOLD
 
 __all__ = [
     "AD_THRESHOLD",
@@ -45,9 +46,6 @@ __all__ = [
     "shapiro_wilk",
 ]
 
-#: 5 % critical value of the modified A*² (D'Agostino & Stephens 1986, Table 4.7),
-#: compared with the raw A² as in the paper (PAPER.md §1.3).
-AD_THRESHOLD = 0.752
 #: D'Agostino–Pearson's kurtosis approximation needs at least 20 rows.
 DP_MIN_ROWS = 20
 #: Shapiro–Wilk p-values (Royston 1995) are calibrated up to 5000 rows.

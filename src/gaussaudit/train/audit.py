@@ -1,122 +1,146 @@
-"""The trainer's per-epoch audit: Gaussianity of held-out embeddings, kNN accuracy, plot.
+"""The trainer's per-epoch audit: the battery of ``gaussaudit test``, on the raw view.
 
-Numbers come from the statistics core (:mod:`gaussaudit.stats`), the same
-functions ``gaussaudit test`` uses, on the raw (unnormalised) view:
+:func:`audit_matrix` calls :func:`gaussaudit.stats.audit` (the function
+``gaussaudit test`` calls) with the raw view, the norms and the two
+per-coordinate tests of the paper (Anderson–Darling, D'Agostino–Pearson), no
+projections and no subspaces, and returns the JSON report's view object
+(:func:`gaussaudit.report.build_report`, ``docs/json-contract.md``) without its
+per-coordinate arrays. The paper's "Gaussian?" rule is the battery's
+``verdict.paper_rule``; nothing here recomputes it.
 
-- CV of the row norms (:func:`~gaussaudit.stats.norm_concentration`);
-- mean Anderson–Darling A² over coordinates and the fraction below 0.752
-  (:func:`~gaussaudit.stats.anderson_darling`);
-- mean D'Agostino–Pearson p-value and the fraction above 0.05
-  (:func:`~gaussaudit.stats.dagostino_pearson`);
-- the paper's "Gaussian?" rule: AD mean < 0.752 and DP mean p > 0.05.
+Per-layer record (one per audited layer, under ``record["layers"][name]`` of
+each ``metrics.jsonl`` line)::
 
-Nothing here imports torch. :func:`plot_dynamics` draws Fig. 4 (CV, AD mean and
-DP pass fraction against epoch) from a run's ``metrics.jsonl``.
+    n, d                                   rows and columns audited
+    norms.{mean, std, cv, cv_isotropic_gaussian, cv_matched_gaussian,
+           effective_dimension, effective_rank, quantiles.{min, q01, ...}}
+    coordinates.anderson_darling.{mean, median, mean_pvalue, pass_fraction,
+           threshold, null_band.{expected, low, high, coverage, n_tests},
+           n, n_input, n_tested, excluded_columns, pass_rule, rejections, method}
+    coordinates.dagostino_pearson.{...same keys, without threshold}
+    verdict.{gaussian, paper_rule, calibrated, reasons}
+    notes                                  list of str
+
+A test that could not run is ``{"skipped": reason}`` (as in the report); a
+matrix holding NaN/Inf gives ``{n, d, error, notes}`` instead. Nothing here
+imports torch.
 """
 
 from __future__ import annotations
 
-import json
-import math
-import os
-from pathlib import Path
 from typing import Any
 
 import numpy as np
 
 __all__ = [
+    "AUDIT_TESTS",
     "KNN_TEMPERATURE",
-    "METRICS_FILE",
     "audit_matrix",
     "knn_accuracy",
-    "plot_dynamics",
-    "read_metrics",
+    "paper_cells",
 ]
 
-METRICS_FILE = "metrics.jsonl"
+#: Tests of the per-epoch audit (JSON keys of :data:`gaussaudit.stats.TESTS`).
+AUDIT_TESTS = ("norms", "anderson_darling", "dagostino_pearson")
 #: Temperature of the similarity-weighted kNN vote (Wu et al. 2018; solo-learn).
 KNN_TEMPERATURE = 0.07
+_SECTIONS = ("n", "d", "norms", "coordinates", "verdict")
+_KEEP_LISTS = ("excluded_columns", "notes")
 
 
-def _num(value: Any) -> float | None:
-    """Return a finite float, or None (JSON null) for NaN/inf."""
-    try:
-        value = float(value)
-    except (TypeError, ValueError):
-        return None
-    return value if math.isfinite(value) else None
+def _without_arrays(entry: dict) -> dict:
+    """Drop the per-coordinate arrays of a ``coordinates.<test>`` entry."""
+    return {k: v for k, v in entry.items() if not isinstance(v, list) or k in _KEEP_LISTS}
 
 
 def audit_matrix(x: np.ndarray, *, alpha: float = 0.05) -> dict[str, Any]:
-    """Thin-shell and per-coordinate normality summary of one embedding matrix.
+    """Audit one embedding matrix as ``gaussaudit test`` would (raw view, norms, AD, DP).
 
     Parameters
     ----------
     x : array_like, shape (n, d)
         Raw embeddings (float32 is fine; the tests work in float64).
     alpha : float
-        Level of the D'Agostino–Pearson pass rule.
+        Level of the D'Agostino–Pearson pass rule and of the verdicts.
 
     Returns
     -------
     dict
-        ``n``, ``d``, ``cv``, ``mean_norm``, ``cv_isotropic_gaussian``,
-        ``effective_dimension``, ``ad_mean``, ``ad_pass``, ``ad_expected_pass``,
-        ``dp_mean_p``, ``dp_pass``, ``n_tested`` (non-constant coordinates),
-        ``gaussian`` (the paper's rule) and ``notes``. Values that cannot be
-        computed are None (with the reason in ``notes``); a matrix holding
-        NaN/Inf gives ``error`` instead.
+        The report's ``views.raw`` object (keys ``n``, ``d``, ``norms``,
+        ``coordinates``, ``verdict``, ``notes``; JSON contract names) without
+        per-coordinate arrays; the paper's rule is ``["verdict"]["paper_rule"]``.
+        A matrix holding NaN/Inf gives ``error`` (the reason) instead of numbers.
 
     Examples
     --------
     >>> import numpy as np
     >>> a = audit_matrix(np.random.default_rng(0).standard_normal((500, 8)))
-    >>> a["d"], a["gaussian"]
+    >>> a["d"], a["verdict"]["paper_rule"]
     (8, True)
+    >>> 0.0 <= a["coordinates"]["anderson_darling"]["pass_fraction"] <= 1.0
+    True
     """
-    from ..errors import InvalidEmbeddingsError, NotApplicableError
-    from ..stats import anderson_darling, dagostino_pearson, norm_concentration
+    from ..errors import InvalidEmbeddingsError
+    from ..report import build_report
+    from ..stats import audit
 
     arr = np.asarray(x)
-    out: dict[str, Any] = {"n": int(arr.shape[0]), "d": int(arr.shape[1]), "notes": []}
     try:
-        norms = norm_concentration(arr)
+        result = audit(
+            arr, alpha=alpha, views=("raw",), tests=AUDIT_TESTS, projections=0, subspaces=0
+        )
     except InvalidEmbeddingsError as err:
-        out["error"] = str(err)
-        return out
-    out.update(
-        cv=_num(norms.cv),
-        mean_norm=_num(norms.mean),
-        cv_isotropic_gaussian=_num(norms.cv_isotropic_gaussian),
-        effective_dimension=_num(norms.effective_dimension),
-    )
-    ad = anderson_darling(arr)
-    out["n_tested"] = ad.n_tested
-    if ad.n_tested < out["d"]:
-        out["notes"].append(f"{out['d'] - ad.n_tested} constant coordinate(s) not tested")
-    if ad.n_tested:
-        out.update(
-            ad_mean=_num(np.mean(ad.statistics)),
-            ad_pass=_num(ad.pass_fraction()),
-            ad_expected_pass=_num(ad.expected_pass_fraction()),
-        )
-    else:
-        out.update(ad_mean=None, ad_pass=None, ad_expected_pass=None)
-    try:
-        dp = dagostino_pearson(arr)
-        ok = dp.n_tested > 0
-        out.update(
-            dp_mean_p=_num(np.mean(dp.pvalues)) if ok else None,
-            dp_pass=_num(dp.pass_fraction(alpha)) if ok else None,
-        )
-    except NotApplicableError as err:
-        out.update(dp_mean_p=None, dp_pass=None)
-        out["notes"].append(str(err))
-    ad_mean, dp_mean = out["ad_mean"], out["dp_mean_p"]
-    out["gaussian"] = (
-        None if ad_mean is None or dp_mean is None else bool(ad_mean < 0.752 and dp_mean > alpha)
-    )
+        return {"n": int(arr.shape[0]), "d": int(arr.shape[1]), "error": str(err), "notes": []}
+    report = build_report(result, plot_data=False)
+    view = report["views"]["raw"]
+    out: dict[str, Any] = {key: view[key] for key in _SECTIONS if key in view}
+    out["coordinates"] = {
+        name: _without_arrays(entry) for name, entry in view.get("coordinates", {}).items()
+    }
+    out["notes"] = [*report.get("notes", []), *view.get("notes", [])]
     return out
+
+
+def _number(layer: dict, *keys: str) -> Any:
+    value: Any = layer
+    for key in keys:
+        if not isinstance(value, dict):
+            return None
+        value = value.get(key)
+    return value
+
+
+def paper_cells(layer: dict) -> dict[str, Any]:
+    """Return the paper's table cells (PAPER.md Tables 1 and 2) of one per-layer record.
+
+    Parameters
+    ----------
+    layer : dict
+        What :func:`audit_matrix` returned (a ``metrics.jsonl`` layer record).
+
+    Returns
+    -------
+    dict
+        ``cv``, ``ad_mean``, ``ad_pass_fraction``, ``dp_mean_pvalue``,
+        ``dp_pass_fraction`` and ``gaussian`` (the paper rule), the column
+        names of :data:`gaussaudit.paper.METRICS`; None where not measured.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> cells = paper_cells(audit_matrix(np.random.default_rng(0).standard_normal((500, 8))))
+    >>> sorted(cells)[:3], cells["gaussian"]
+    (['ad_mean', 'ad_pass_fraction', 'cv'], True)
+    """
+    ad, dp = ("coordinates", "anderson_darling"), ("coordinates", "dagostino_pearson")
+    return {
+        "cv": _number(layer, "norms", "cv"),
+        "ad_mean": _number(layer, *ad, "mean"),
+        "ad_pass_fraction": _number(layer, *ad, "pass_fraction"),
+        "dp_mean_pvalue": _number(layer, *dp, "mean_pvalue"),
+        "dp_pass_fraction": _number(layer, *dp, "pass_fraction"),
+        "gaussian": _number(layer, "verdict", "paper_rule"),
+    }
 
 
 def knn_accuracy(
@@ -150,6 +174,13 @@ def knn_accuracy(
     -------
     float
         Fraction of queries whose predicted class equals their label.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> x = np.array([[1.0, 0.0], [0.9, 0.1], [0.0, 1.0], [0.1, 0.9]])
+    >>> knn_accuracy(x, np.array([0, 0, 1, 1]), x, np.array([0, 0, 1, 1]), k=1)
+    1.0
     """
 
     def unit(a: np.ndarray) -> np.ndarray:
@@ -171,92 +202,3 @@ def knn_accuracy(
         np.add.at(votes, (np.arange(sim.shape[0])[:, None], bank_labels[idx]), weights)
         correct += int(np.sum(votes.argmax(axis=1) == query_labels[start : start + block]))
     return correct / max(query_u.shape[0], 1)
-
-
-def read_metrics(run_dir: str | os.PathLike) -> list[dict]:
-    """Read the per-epoch records of a run (``RUN_DIR/metrics.jsonl``).
-
-    Parameters
-    ----------
-    run_dir : str or PathLike
-
-    Returns
-    -------
-    list of dict
-        One record per line, in file order.
-    """
-    path = Path(run_dir) / METRICS_FILE
-    return [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
-
-
-def plot_dynamics(run_dir: str | os.PathLike, *, out: str | os.PathLike | None = None) -> Path:
-    """Plot the training dynamics of a run (PAPER.md Fig. 4).
-
-    Three panels against epoch, one line per audited layer: CV of the norms,
-    mean AD statistic (with the 0.752 threshold) and the DP pass fraction (with
-    the 0.95 expected under exact Gaussianity).
-
-    Parameters
-    ----------
-    run_dir : str or PathLike
-        A run directory holding ``metrics.jsonl``.
-    out : str or PathLike, optional
-        Image path (default ``RUN_DIR/dynamics.png``).
-
-    Returns
-    -------
-    Path
-        The PNG written.
-    """
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-    from matplotlib.ticker import MaxNLocator
-
-    from ..io import atomic_write_bytes
-
-    records = [r for r in read_metrics(run_dir) if r.get("layers")]
-    layers: list[str] = []
-    for r in records:
-        layers += [name for name in r["layers"] if name not in layers]
-    panels = (
-        ("cv", "CV of norms", None),
-        ("ad_mean", "AD mean (A²)", 0.752),
-        ("dp_pass", "DP pass fraction", 0.95),
-    )
-    fig, axes = plt.subplots(1, 3, figsize=(12, 3.6))
-    for ax, (key, title, ref) in zip(axes, panels, strict=True):
-        for name in layers:
-            pts = [
-                (r["epoch"], r["layers"][name].get(key))
-                for r in records
-                if name in r["layers"] and r["layers"][name].get(key) is not None
-            ]
-            if pts:
-                ep, val = zip(*pts, strict=True)
-                d = next(r["layers"][name]["d"] for r in records if name in r["layers"])
-                ax.plot(ep, val, marker="o", ms=3, label=f"{name} ({d}-d)")
-        if ref is not None:
-            ax.axhline(ref, color="grey", ls="--", lw=1)
-        ax.set_title(title)
-        ax.set_xlabel("epoch")
-        ax.xaxis.set_major_locator(MaxNLocator(integer=True))
-        ax.grid(alpha=0.3)
-    axes[0].legend(fontsize=8)
-    if records:
-        first = records[0]
-        fig.suptitle(
-            f"{first.get('method', '')} {first.get('arch', '')} on {first.get('dataset', '')}: "
-            "held-out embeddings (raw)",
-            fontsize=10,
-        )
-    fig.tight_layout()
-    target = Path(out) if out is not None else Path(run_dir) / "dynamics.png"
-    import io
-
-    buf = io.BytesIO()
-    fig.savefig(buf, format="png", dpi=120)
-    plt.close(fig)
-    atomic_write_bytes(target, buf.getvalue())
-    return target

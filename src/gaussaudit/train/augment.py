@@ -21,6 +21,11 @@ from typing import Any
 
 __all__ = [
     "CHOICES",
+    "CIFAR10_MEAN",
+    "CIFAR10_STD",
+    "FASHION_MNIST_MEAN",
+    "FASHION_MNIST_STD",
+    "ToChannels",
     "TwoViews",
     "default_normalization",
     "eval_transform",
@@ -34,6 +39,44 @@ CHOICES: dict[str, Any] = {
     "one_channel": "brightness/contrast jitter only, no grayscale op",
     "order": "crop, flip, jitter, grayscale, to-tensor, normalise (SimCLR's)",
 }
+
+#: Per-channel normalisation used when none is given (the checkpoint encoder's too).
+CIFAR10_MEAN = (0.4914, 0.4822, 0.4465)
+CIFAR10_STD = (0.2470, 0.2435, 0.2616)
+FASHION_MNIST_MEAN = (0.2860,)
+FASHION_MNIST_STD = (0.3530,)
+
+
+class ToChannels:
+    """Convert a PIL image to ``n`` channels (``L`` for 1, ``RGB`` for 3).
+
+    Grayscale is replicated to three channels; colour is converted to
+    luminance for one channel; alpha is dropped. Picklable.
+
+    Parameters
+    ----------
+    channels : int
+        1 or 3.
+
+    Examples
+    --------
+    >>> from PIL import Image
+    >>> ToChannels(3)(Image.new("L", (4, 4))).mode
+    'RGB'
+    """
+
+    def __init__(self, channels: int) -> None:
+        self.channels = channels
+
+    def __call__(self, img: Any) -> Any:
+        """Return ``img`` in mode ``L`` or ``RGB``."""
+        mode = "L" if self.channels == 1 else "RGB"
+        if getattr(img, "mode", mode) != mode:
+            return img.convert(mode)
+        return img
+
+    def __repr__(self) -> str:
+        return f"ToChannels({self.channels})"
 
 
 def default_normalization(channels: int) -> tuple[tuple[float, ...], tuple[float, ...]]:
@@ -49,13 +92,6 @@ def default_normalization(channels: int) -> tuple[tuple[float, ...], tuple[float
     mean, std : tuple of float
         The same defaults the checkpoint encoder falls back to.
     """
-    from ..encoders.checkpoints import (
-        CIFAR10_MEAN,
-        CIFAR10_STD,
-        FASHION_MNIST_MEAN,
-        FASHION_MNIST_STD,
-    )
-
     if channels == 1:
         return FASHION_MNIST_MEAN, FASHION_MNIST_STD
     return CIFAR10_MEAN, CIFAR10_STD
@@ -118,8 +154,6 @@ def simclr_transform(
     """
     from torchvision import transforms as T
 
-    from ..encoders.checkpoints import ToChannels
-
     _check_channels(channels)
     mean, std = _norm(channels, mean, std)
     brightness, contrast, saturation, hue = jitter
@@ -165,8 +199,6 @@ def eval_transform(
         PIL image -> float tensor ``(channels, image_size, image_size)``.
     """
     from torchvision import transforms as T
-
-    from ..encoders.checkpoints import ToChannels
 
     _check_channels(channels)
     mean, std = _norm(channels, mean, std)

@@ -5,7 +5,7 @@ with a :class:`~gaussaudit.train.heads.ProjectionHead`; ``build_model("supervise
 3, n_classes=10)`` the same backbone with a
 :class:`~gaussaudit.train.heads.LinearClassifier`. The state dict of a
 :class:`CheckpointModel` (keys ``backbone.*`` and ``head.*``) is what a
-checkpoint stores (see :mod:`gaussaudit.encoders.checkpoints`).
+checkpoint stores (see :mod:`gaussaudit.train.checkpoint`).
 """
 
 from __future__ import annotations
@@ -15,14 +15,13 @@ from torch import nn
 
 from ..errors import UsageError
 from .backbones import ResNet18CIFAR
-from .heads import LinearClassifier, ProjectionHead
 
 __all__ = ["ARCH", "METHODS", "CheckpointModel", "build_model"]
 
 #: The architecture name written in checkpoints.
 ARCH = "resnet18-cifar"
 #: Methods whose models :func:`build_model` builds.
-METHODS = ("simclr", "supervised")
+METHODS = ("simclr", "supervised")  # the keys of gaussaudit.train.methods.METHODS
 
 
 class CheckpointModel(nn.Module):
@@ -83,11 +82,16 @@ def build_model(
     UsageError
         For an unknown method.
     """
-    backbone = ResNet18CIFAR(in_channels=in_channels)
-    if method == "simclr":
-        head: nn.Module = ProjectionHead(backbone.out_dim, proj_hidden, proj_dim)
-    elif method == "supervised":
-        head = LinearClassifier(backbone.out_dim, n_classes)
-    else:
+    from .methods import METHODS as TABLE
+
+    if method not in TABLE:
         raise UsageError(f"unknown training method {method!r}; choose from {', '.join(METHODS)}")
+    backbone = ResNet18CIFAR(in_channels=in_channels)
+    head = TABLE[method]().head(
+        backbone.out_dim,
+        arch="resnet18",
+        n_classes=n_classes,
+        proj_hidden=proj_hidden,
+        proj_dim=proj_dim,
+    )
     return CheckpointModel(backbone, head, method)

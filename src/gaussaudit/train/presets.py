@@ -100,7 +100,7 @@ def resolve_config(
     config = TrainConfig.from_dict(values)
     if not resume:
         return config
-    from .loop import CONFIG_FILE, LAST, find_run_dir, load_run_config
+    from .runs import CONFIG_FILE, LAST, find_run_dir, load_run_config
 
     run_dir = Path(config.out) if config.out is not None else find_run_dir(config)
     if run_dir is None or not ((run_dir / CONFIG_FILE).is_file() or (run_dir / LAST).is_file()):

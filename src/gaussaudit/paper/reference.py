@@ -1,7 +1,7 @@
 """The paper's reference numbers as data (Betser et al., ICLR 2026; PAPER.md §2.2, §3.2, §4.2).
 
 Everything here is transcribed from the paper's Tables 1 and 2 (PAPER.md marks
-them [V]), in the shape :func:`gaussaudit.reproduce.reproduce_table1` writes its
+them [V]), in the shape :func:`gaussaudit.paper.reproduce_table1` writes its
 own columns: ``cv``, ``ad_mean``, ``ad_pass_fraction``, ``dp_mean_pvalue``,
 ``dp_pass_fraction``, ``gaussian``, ``dataset``, ``epochs``, ``layer``. Pass
 rates are fractions (the paper prints percentages). ``None`` means the paper
@@ -10,6 +10,16 @@ as ``notes``.
 
 Values that are *not* the paper's (PAPER.md's own computations, tagged [I]) are
 kept apart in :data:`INFERRED` and :data:`NULL_EXPECTATIONS`, labelled as such.
+
+The paper's rule ("Gaussian?": mean A² below :data:`AD_THRESHOLD` and mean
+D'Agostino–Pearson p above :data:`DP_ALPHA`) uses the threshold of
+:mod:`gaussaudit.stats.univariate`, re-exported here, not a second copy.
+
+Examples
+--------
+>>> from gaussaudit.paper import reference
+>>> reference.table1()["laplace"]["ad_mean"], reference.AD_THRESHOLD
+(0.38, 0.752)
 """
 
 from __future__ import annotations
@@ -17,8 +27,12 @@ from __future__ import annotations
 import copy
 from typing import Any
 
+from ..stats.univariate import AD_THRESHOLD
+
 __all__ = [
+    "AD_THRESHOLD",
     "CITATION",
+    "DP_ALPHA",
     "FIG6_CV",
     "INFERRED",
     "METRICS",
@@ -35,6 +49,9 @@ CITATION = (
     "Betser, Gofer, Levi, Gilboa. InfoNCE Induces Gaussian Distribution. "
     "ICLR 2026; arXiv 2602.24012 (v2)"
 )
+
+#: The level of the paper's D'Agostino–Pearson criterion (mean p above it; pass = p above it).
+DP_ALPHA = 0.05
 
 #: The metric keys of a Table 1 column (and of each Table 2 cell).
 METRICS = ("cv", "ad_mean", "ad_pass_fraction", "dp_mean_pvalue", "dp_pass_fraction", "gaussian")
@@ -146,7 +163,8 @@ TABLE1: dict[str, dict[str, Any]] = {
 #: Caveats of Table 1 as a whole (PAPER.md §2.3, §8).
 TABLE1_NOTES = (
     "Table 1 reports unnormalised embeddings; the paper gives no seeds or error bars.",
-    "'Gaussian?' is never defined; every check has AD avg < 0.752 and DP avg > 0.05.",
+    f"'Gaussian?' is never defined; every check has AD avg < {AD_THRESHOLD} "
+    f"and DP avg > {DP_ALPHA}.",
     "A randomly initialised linear layer on Laplace input is already Gaussian by the "
     "classical CLT (PAPER.md §2.3): the paper reports no epoch-0 baseline for Laplace/GMM.",
     "The ~0.95 alignment of Fig. 2 cannot come from A = 0.6 with a linear encoder "
@@ -304,10 +322,32 @@ NULL_EXPECTATIONS = {
 
 
 def table1() -> dict[str, dict[str, Any]]:
-    """Return a deep copy of :data:`TABLE1` (safe to modify)."""
+    """Return a deep copy of :data:`TABLE1` (safe to modify).
+
+    Returns
+    -------
+    dict
+        Column name -> the paper's metrics, dataset, epochs, layer and notes.
+
+    Examples
+    --------
+    >>> table1()["binary_e0"]["gaussian"]
+    False
+    """
     return copy.deepcopy(TABLE1)
 
 
 def table2() -> list[dict[str, Any]]:
-    """Return a deep copy of :data:`TABLE2` (safe to modify)."""
+    """Return a deep copy of :data:`TABLE2` (safe to modify).
+
+    Returns
+    -------
+    list of dict
+        One row per model and test set, with ``unnormalized`` and ``normalized`` cells.
+
+    Examples
+    --------
+    >>> table2()[0]["key"]
+    'resnet34_coco'
+    """
     return copy.deepcopy(TABLE2)

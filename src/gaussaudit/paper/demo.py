@@ -18,7 +18,8 @@ neither torch nor data:
   penultimate layer (PAPER.md §3.3).
 
 :func:`run_demo` writes both as ``.npy`` with a provenance sidecar, audits them
-and writes one JSON report per set.
+and writes one JSON report per set. It returns data only;
+:func:`gaussaudit.report.tables.print_side_by_side` prints the reports side by side.
 """
 
 from __future__ import annotations
@@ -77,6 +78,12 @@ def make_demo_embeddings(n: int = 5000, d: int = 256, *, seed: int = 0) -> dict[
     -------
     dict
         ``{"gaussian": (n, d) array, "post_relu": (n, d) array}``, float32.
+
+    Examples
+    --------
+    >>> sets = make_demo_embeddings(100, 8)
+    >>> sets["gaussian"].shape, bool((sets["post_relu"] >= 0).all())
+    ((100, 8), True)
     """
     rng = np.random.default_rng(seed)
     rotation = np.linalg.qr(rng.standard_normal((d, d)))[0]
@@ -89,16 +96,16 @@ def make_demo_embeddings(n: int = 5000, d: int = 256, *, seed: int = 0) -> dict[
 
 
 def _write_reports(out: Path, name: str, embeddings, seed: int) -> tuple[dict, Path]:
-    from .io import atomic_write_text
-    from .report.json import render_json
-    from .report.model import build_report
-    from .stats.battery import audit
+    from ..io import atomic_write_text
+    from ..report.json import render_json
+    from ..report.model import build_report
+    from ..stats.battery import audit
 
     report = build_report(audit(embeddings, seed=seed), embeddings)
     report_path = out / f"{name}.report.json"
     atomic_write_text(report_path, render_json(report))
     try:
-        from .report.html import render_html
+        from ..report.html import render_html
 
         atomic_write_text(out / f"{name}.report.html", render_html(report))
     except ImportError:  # jinja2/matplotlib (report extra) not installed
@@ -111,8 +118,8 @@ def _fashion_mnist_available() -> bool:
 
     if importlib.util.find_spec("torch") is None:
         return False
-    from .datasets import load_dataset
-    from .errors import GaussAuditError
+    from ..datasets import load_dataset
+    from ..errors import GaussAuditError
 
     try:
         load_dataset("fashion-mnist", split="test", max_samples=1)
@@ -145,9 +152,9 @@ def run_trained_demo(
     -------
     DemoResult
     """
-    from .io import load_embeddings
-    from .train.config import TrainConfig
-    from .train.loop import export_embeddings, train
+    from ..io import load_embeddings
+    from ..train.config import TrainConfig
+    from ..train.loop import export_embeddings, train
 
     start = time.perf_counter()
     out = Path(out_dir)
@@ -212,8 +219,14 @@ def run_demo(
     Returns
     -------
     DemoResult
+
+    Examples
+    --------
+    >>> result = run_demo("demo-out", n=1500, d=64, mode="synthetic")  # doctest: +SKIP
+    >>> result.reports["post_relu"]["views"]["raw"]["verdict"]["paper_rule"]  # doctest: +SKIP
+    False
     """
-    from .errors import UnknownNameError
+    from ..errors import UnknownNameError
 
     if mode not in ("auto", "trained", "synthetic"):
         raise UnknownNameError("demo mode", mode, ("auto", "trained", "synthetic"))
@@ -239,7 +252,7 @@ def run_synthetic_demo(
     -------
     DemoResult
     """
-    from .io import load_embeddings, save_embeddings
+    from ..io import load_embeddings, save_embeddings
 
     start = time.perf_counter()
     out = Path(out_dir)

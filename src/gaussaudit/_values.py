@@ -1,0 +1,48 @@
+"""Typed reading of values that come from files (JSON reports, configs)."""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+__all__ = ["finite_number", "short_repr"]
+
+
+def finite_number(value: Any) -> float | None:
+    """Return ``value`` as a finite float, or None when it is not one.
+
+    Booleans, strings, lists, NaN, infinities and integers too large for a
+    float are not numbers here: a gate or comparison reading them fails closed.
+
+    Examples
+    --------
+    >>> finite_number(3), finite_number(True), finite_number(float("nan")), finite_number(10**400)
+    (3.0, None, None, None)
+    """
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        return None
+    try:
+        value = float(value)
+    except OverflowError:
+        return None
+    return value if math.isfinite(value) else None
+
+
+def short_repr(value: Any, limit: int = 40) -> str:
+    """Return a short, printable ``repr`` of a value read from a file.
+
+    Integers too long to print are named by their size, control characters
+    are escaped by ``repr``, and the text is cut at ``limit`` characters.
+
+    Examples
+    --------
+    >>> short_repr(10**5000)
+    'an integer of about 5001 digits'
+    """
+    if isinstance(value, int) and not isinstance(value, bool) and value.bit_length() > 4000:
+        return f"an integer of about {int(value.bit_length() * math.log10(2)) + 1} digits"
+    try:
+        text = repr(value)
+    except ValueError:  # a huge integer nested in a list or table
+        return f"a {type(value).__name__} too large to print"
+    return text if len(text) <= limit else text[: limit - 3] + "..."
