@@ -141,7 +141,7 @@ def test_row_subsample_reads_the_same_rows(store, request, x):
 
 
 def test_row_subsample_reads_only_those_rows(h5_file, monkeypatch):
-    from gaussaudit._array_stores import StoredArray
+    from gaussaudit.io.stores import StoredArray
 
     reads = []
     original = StoredArray.__getitem__

@@ -1,7 +1,7 @@
 """Readers for hierarchical array stores: HDF5 (``.h5``, ``.hdf5``) and Zarr (``.zarr``).
 
 Both hold named arrays in a tree of groups. The array to audit is chosen the
-way :mod:`gaussaudit.io` chooses one in an ``.npz``: ``key`` (a path such as
+way the ``.npz`` reader chooses one: ``key`` (a path such as
 ``"model/embeddings"``), else the only array, else the first floating-point
 one in the store's order. Neither format can carry pickled Python objects.
 
@@ -21,10 +21,11 @@ from typing import Any
 
 import numpy as np
 
-from .errors import GaussAuditError, InvalidEmbeddingsError, MissingExtraError
-from .io import _first_line
+from ..errors import GaussAuditError, InvalidEmbeddingsError, MissingExtraError
+from ._common import choose_key, first_line, require_regular_file
+from .readers import ReadRequest, ReadResult
 
-__all__ = ["StoredArray", "open_array"]
+__all__ = ["StoredArray", "open_array", "read_hdf5", "read_zarr"]
 
 ChooseKey = Callable[..., str]
 
@@ -112,7 +113,7 @@ def open_array(
         except Exception as exc:  # h5py and zarr raise many types for bad chunks
             what = f"array {chosen!r}" if chosen else "the array"
             raise InvalidEmbeddingsError(
-                f"{what} in {name} cannot be read: {_first_line(exc)}"
+                f"{what} in {name} cannot be read: {first_line(exc)}"
             ) from None
 
 
@@ -126,9 +127,9 @@ def _open_hdf5(
         raise MissingExtraError("h5py", "formats", "reading HDF5 files") from None
     try:
         fh = h5py.File(path, "r")
-    except OSError as exc:
+    except Exception as exc:  # OSError mostly; corrupt superblocks raise others
         raise InvalidEmbeddingsError(
-            f"{name} is not a readable HDF5 file: {_first_line(exc)}"
+            f"{name} is not a readable HDF5 file: {first_line(exc)}"
         ) from None
     with fh:
         datasets: dict[str, Any] = {}
@@ -137,11 +138,15 @@ def _open_hdf5(
             if isinstance(obj, h5py.Dataset):
                 datasets[item_name] = obj
 
-        fh.visititems(collect)
+        try:
+            fh.visititems(collect)
+            dtypes = {k: v.dtype for k, v in datasets.items()}
+        except Exception as exc:  # a corrupt file fails while its tree is walked
+            raise InvalidEmbeddingsError(
+                f"{name} is not a readable HDF5 file: {first_line(exc)}"
+            ) from None
         wanted = key.strip("/") if key is not None else None
-        chosen = choose_key(
-            list(datasets), lambda k: _is_float(datasets[k].dtype), wanted, name=name
-        )
+        chosen = choose_key(list(datasets), lambda k: _is_float(dtypes[k]), wanted, name=name)
         yield StoredArray(datasets[chosen], orthogonal=False), chosen
 
 
@@ -157,18 +162,45 @@ def _open_zarr(
         root = zarr.open(store=str(path), mode="r")
     except Exception as exc:  # zarr raises several unrelated types for a bad store
         raise InvalidEmbeddingsError(
-            f"{name} is not a readable Zarr store: {_first_line(exc)}"
+            f"{name} is not a readable Zarr store: {first_line(exc)}"
         ) from None
     if isinstance(root, zarr.Array):
         if key is not None:
             raise InvalidEmbeddingsError(f"{name} is a single array; it has no key {key!r}")
         yield StoredArray(root, orthogonal=True), None
         return
-    arrays = {
-        member_name: node
-        for member_name, node in root.members(max_depth=None)
-        if isinstance(node, zarr.Array)
-    }
+    try:
+        arrays = {
+            member_name: node
+            for member_name, node in root.members(max_depth=None)
+            if isinstance(node, zarr.Array)
+        }
+    except Exception as exc:  # a corrupt store fails while its tree is walked
+        raise InvalidEmbeddingsError(
+            f"{name} is not a readable Zarr store: {first_line(exc)}"
+        ) from None
     wanted = key.strip("/") if key is not None else None
     chosen = choose_key(list(arrays), lambda k: _is_float(arrays[k].dtype), wanted, name=name)
     yield StoredArray(arrays[chosen], orthogonal=True), chosen
+
+
+def _read_store(fmt: str, path: Path, request: ReadRequest) -> ReadResult:
+    # Unread until indexed: with max_rows only the sampled rows are read. The
+    # file stays open until the caller's ExitStack closes it.
+    stored, chosen = request.stack.enter_context(
+        open_array(fmt, path, request.name, request.key, choose_key)
+    )
+    return ReadResult(stored, str(stored.dtype), key=chosen)
+
+
+def read_hdf5(path: Path, request: ReadRequest) -> ReadResult:
+    """Open one array of an HDF5 file (``request.key``, else the first float one), unread."""
+    require_regular_file(path, request.source)
+    return _read_store("hdf5", path, request)
+
+
+def read_zarr(path: Path, request: ReadRequest) -> ReadResult:
+    """Open one array of a Zarr store (a ``.zarr`` directory), unread."""
+    if not path.is_dir():
+        raise InvalidEmbeddingsError(f"{request.source} is not a Zarr store (a .zarr directory)")
+    return _read_store("zarr", path, request)
