@@ -1,9 +1,9 @@
 """``gaussaudit list encoders|datasets|tests``: what can be named (no torch import).
 
 Rows come from the registries (built-ins and plugins alike); nothing here knows
-a family by name. On a terminal the table is drawn by rich with the name column
-never wrapped or cut; piped or redirected, it is printed as plain aligned text
-of any width, so that names and descriptions are never truncated.
+a family by name. On a terminal wide enough for the whole table it is drawn by
+rich; otherwise, and whenever the output is piped or redirected, it is printed
+as plain aligned text of any width, so that no name or description is ever cut.
 """
 
 from __future__ import annotations
@@ -67,22 +67,21 @@ def _origin(registry: Any, spec: Any) -> str:
 
 
 def _print_table(title: str, headers: tuple[str, ...], rows: list[tuple[str, ...]]) -> None:
+    """Print a rich table when it fits the terminal whole, else plain aligned text."""
     from rich.console import Console
-
-    console = Console()
-    if not console.is_terminal:
-        print(_plain(headers, rows), end="")
-        return
     from rich.table import Table
 
+    console = Console()
     table = Table(title=title, box=None, header_style="bold")
-    for i, col in enumerate(headers):
-        last = i == len(headers) - 1
-        # names are never wrapped or cut; only the last column (descriptions) folds
-        table.add_column(col, no_wrap=not last, overflow="fold")
+    for col in headers:
+        table.add_column(col, no_wrap=True)
     for row in rows:
         table.add_row(*row)
-    console.print(table)
+    unlimited = console.options.update(max_width=1_000_000)
+    if console.is_terminal and console.measure(table, options=unlimited).maximum <= console.width:
+        console.print(table)
+    else:  # never cut a name or a description to fit a width
+        print(_plain(headers, rows), end="")
 
 
 def _plain(headers: tuple[str, ...], rows: list[tuple[str, ...]]) -> str:
