@@ -238,51 +238,27 @@ def embed(
             return previous
     torch = _torch()
     dev = resolve_device(device)
-    data, encoder = _open_inputs(
-        model,
-        dataset,
-        dataset_options={
-            "root": root,
-            "split": split,
-            "download": download,
-            "max_samples": max_samples,
-            "seed": seed,
-            "modality": modality,
-            **(dataset_options or {}),
-        },
-        encoder_options={
-            "weights": weights,
-            "layer": layer,
-            "checkpoint": checkpoint,
-            "runs_dir": runs_dir,
-            **(encoder_options or {}),
-        },
-        modality=modality,
+    data, encoder = _open_inputs(request, download=download, runs_dir=runs_dir)
+    loader = _loader(
+        torch, data, encoder, dev, batch_size=batch_size, num_workers=num_workers, seed=seed
     )
-    n, d = len(data), int(encoder.dim)
-    if n == 0:
-        raise UsageError(f"dataset {dataset!r} ({split}) has no items")
-    encoder.module.eval()
-    encoder.to(dev)
-    torch.manual_seed(seed)
-    loader = _loader(torch, data, encoder, dev, batch_size=batch_size, num_workers=num_workers)
+
+    def fill(rows: np.ndarray) -> None:
+        label = f"{model} on {dataset}"
+        _run_batches(
+            torch,
+            encoder,
+            loader,
+            rows,
+            device=dev,
+            precision=precision,
+            label=label,
+            progress=progress,
+        )
+
     scratch = target.with_name(f".{target.name}.{os.getpid()}.rows.npy")
     try:
-        seconds = _extract_rows(
-            scratch,
-            (n, d),
-            lambda rows: _run_batches(
-                torch,
-                encoder,
-                loader,
-                rows,
-                device=dev,
-                precision=precision,
-                label=f"{model} on {dataset}",
-                progress=progress,
-            ),
-            batch_size=batch_size,
-        )
+        seconds = _extract_rows(scratch, (len(data), int(encoder.dim)), fill, batch_size=batch_size)
         provenance = _provenance(
             encoder,
             data,
@@ -380,30 +356,53 @@ def _labels_path(target: Path) -> Path:
 # --------------------------------------------------------------------------- inputs
 
 
-def _open_inputs(
-    model: str,
-    dataset: str,
-    *,
-    dataset_options: dict,
-    encoder_options: dict,
-    modality: str | None,
-) -> tuple[Any, Any]:
+def _open_inputs(request: dict, *, download: bool, runs_dir: str | None) -> tuple[Any, Any]:
     """Load the dataset, then build the encoder for its items' modality."""
     from .datasets import load_dataset
     from .encoders import create_encoder
 
-    data = load_dataset(dataset, **dataset_options)
-    encoder = create_encoder(model, modality=modality or data.modality, **encoder_options)
+    model, dataset, modality = request["model"], request["dataset"], request["modality"]
+    options = request["options"]
+    data = load_dataset(
+        dataset,
+        **{k: request[k] for k in ("root", "split", "max_samples", "seed", "modality")},
+        download=download,
+        **options.get("dataset", {}),
+    )
+    encoder = create_encoder(
+        model,
+        **{k: request[k] for k in ("weights", "layer", "checkpoint")},
+        modality=modality or data.modality,
+        runs_dir=runs_dir,
+        **options.get("encoder", {}),
+    )
     if encoder.modality != data.modality:
         raise UsageError(
             f"encoder {model!r} takes {encoder.modality} input but dataset {dataset!r} "
             f"holds {data.modality} items"
         )
+    if len(data) == 0:
+        raise UsageError(f"dataset {dataset!r} ({request['split']}) has no items")
     return data, encoder
 
 
-def _loader(torch: Any, data: Any, encoder: Any, device: str, *, batch_size: int, num_workers: int):
-    """Return a DataLoader in dataset order, the encoder's transform running in the workers."""
+def _loader(
+    torch: Any,
+    data: Any,
+    encoder: Any,
+    device: str,
+    *,
+    batch_size: int,
+    num_workers: int,
+    seed: int,
+):
+    """Put the encoder in eval mode on ``device``, seed torch; return a DataLoader in order.
+
+    The encoder's per-item transform runs in the DataLoader workers.
+    """
+    encoder.module.eval()
+    encoder.to(device)
+    torch.manual_seed(seed)
     return torch.utils.data.DataLoader(
         _TransformedItems(data.items, encoder.transform),
         batch_size=batch_size,
