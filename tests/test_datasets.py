@@ -13,6 +13,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from gaussaudit.cli._errors import cli_message
 from gaussaudit.datasets import list_datasets, load_dataset
 from gaussaudit.datasets import synthetic as syn
 from gaussaudit.datasets.idx import SYSTEM_ROOT, ArrayImages, read_idx
@@ -89,7 +90,8 @@ def test_fashion_mnist_torchvision_layout_and_train_split(tmp_path):
     assert len(ds) == 2 and ds.info["n_available"] == 4
     with pytest.raises(ResourceUnavailableError) as err:  # no test files there
         load_dataset("fashion-mnist", root=str(tmp_path))
-    assert err.value.exit_code == 3 and "--download" in str(err.value)
+    assert err.value.exit_code == 3 and "download=True" in str(err.value)
+    assert err.value.options == ("download", "root") and "--download" in cli_message(err.value)
 
 
 def test_fashion_mnist_env_root_wins(tmp_path, monkeypatch):
@@ -134,7 +136,9 @@ def test_cifar10_missing_without_download(tmp_path):
         load_dataset("cifar10", root=str(tmp_path))
     msg = str(err.value)
     assert err.value.exit_code == 3
-    assert "CIFAR-10 not found under" in msg and "--download" in msg and "--root" in msg
+    assert "CIFAR-10 not found under" in msg and "download=True" in msg and "root=DIR" in msg
+    shown = cli_message(err.value)  # the command line names its flags
+    assert "--download" in shown and "--root DIR" in shown and "download=True" not in shown
     with pytest.raises(UsageError):
         load_dataset("cifar100", root=str(tmp_path), split="validation")
 
@@ -437,8 +441,9 @@ def test_hf_real_library_offline_without_download(tmp_path, monkeypatch):
     cache = str(tmp_path / "cache")
     local = load_dataset(f"hf:{folder}:train", root=cache, modality="text")
     assert local.items == ["good", "bad", "fine"]
-    with pytest.raises(ResourceUnavailableError, match="--download"):
+    with pytest.raises(ResourceUnavailableError, match="download=True") as err:
         load_dataset("hf:nobody-here/no-such-dataset", root=cache)
+    assert "--download" in cli_message(err.value)
     assert datasets.config.HF_HUB_OFFLINE == before  # the switch is restored
 
 

@@ -17,6 +17,7 @@ import torch
 from PIL import Image
 from torch import nn
 
+from gaussaudit.cli._errors import cli_message
 from gaussaudit.encoders import create_encoder, list_encoders
 from gaussaudit.errors import (
     ResourceUnavailableError,
@@ -200,7 +201,8 @@ def test_timm_unknown_name_and_download_failure(monkeypatch):
     monkeypatch.setattr(timm, "create_model", offline)
     with pytest.raises(ResourceUnavailableError) as err:
         create_encoder("timm:resnet18")
-    assert err.value.exit_code == 3 and "--weights none" in str(err.value)
+    assert err.value.exit_code == 3 and "weights='none'" in str(err.value)
+    assert err.value.option == "weights" and "--weights none" in cli_message(err.value)
 
 
 # --- sentence-transformers, real bundled weights ----------------------------
@@ -367,7 +369,9 @@ def test_missing_download_is_exit_3(monkeypatch, tmp_path):
     msg = str(err.value)
     assert err.value.exit_code == 3
     assert "resnet18" in msg and str(tmp_path / "torch") in msg
-    assert "--weights PATH" in msg and "--weights none" in msg
+    assert "weights=PATH" in msg and "weights='none'" in msg
+    shown = cli_message(err.value)  # the command line names its flags
+    assert "--weights PATH" in shown and "--weights none" in shown
 
 
 def test_modality_mismatch_is_usage_error():

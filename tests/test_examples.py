@@ -125,9 +125,9 @@ def plugin_registered(monkeypatch):
 
     monkeypatch.syspath_prepend(str(PLUGIN))
     monkeypatch.setattr(importlib.metadata, "entry_points", entry_points)
-    monkeypatch.setattr(registry, "_specs", dict(registry._specs))
-    monkeypatch.setattr(registry, "_plugins_loaded", False)
+    registry.reload()  # scan the (fake) entry points at the next lookup
     yield name
+    registry.reload()  # and the real ones again once monkeypatch has restored them
     for mod in [m for m in sys.modules if m.startswith("gaussaudit_tiny_encoder")]:
         del sys.modules[mod]
 

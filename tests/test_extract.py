@@ -323,3 +323,73 @@ def test_rerun_without_labels_removes_stale_labels(tmp_path):
 def make_unlabelled(spec, argument, **kw):
     data = make_vectors(spec, argument, **kw)
     return LoadedDataset(data.items, "vector", None, {"name": "nolabels"})
+
+
+# --------------------------------------------------------------------------- spec-driven behaviour
+
+encoders.registry.register(
+    EncoderSpec(
+        "test-latest",
+        "test",
+        f"{__name__}:make_linear",
+        ("vector",),
+        D_OUT,
+        "torch",
+        reuse_default=False,  # like the trainer's "latest run" encoders
+        packages=("pytest",),
+    )
+)
+
+
+def test_spec_decides_reuse_of_default_weights(tmp_path):
+    out = tmp_path / "e.npy"
+    first = embed("test-latest", "test-vectors", out=out, device="cpu", progress=False)
+    again = embed("test-latest", "test-vectors", out=out, device="cpu", progress=False)
+    assert not first.reused and not again.reused  # default weights may have moved
+    pinned = embed("test-latest", "test-vectors", out=out, weights="w1", progress=False)
+    assert not pinned.reused
+    assert embed("test-latest", "test-vectors", out=out, weights="w1", progress=False).reused
+    # an ordinary spec reuses default-weight outputs
+    embed("test-linear", "test-vectors", out=out, device="cpu", progress=False)
+    assert embed("test-linear", "test-vectors", out=out, device="cpu", progress=False).reused
+
+
+def test_spec_packages_are_recorded_in_the_sidecar(tmp_path):
+    import importlib.metadata
+
+    res = embed("test-latest", "test-vectors", out=tmp_path / "e.npy", progress=False)
+    side = json.loads(res.sidecar.read_text())
+    assert side["versions"]["pytest"] == importlib.metadata.version("pytest")
+    assert {"gaussaudit", "numpy", "torch"} <= set(side["versions"])
+    assert side["n"] == N and side["d"] == D_OUT and side["labels"] == "e.labels.npy"
+    assert res.provenance == side  # what is returned is what was written
+
+
+def test_library_errors_name_keyword_arguments(tmp_path):
+    with pytest.raises(UsageError) as err:
+        embed(
+            "test-linear",
+            "test-vectors",
+            out=tmp_path / "e.npy",
+            dataset_options={"max_samples": 3, "seed": 1},
+        )
+    assert err.value.options == ("dataset_options", "max_samples", "seed")
+    assert "max_samples=..., seed=..." in str(err.value) and "--" not in str(err.value)
+    with pytest.raises(UsageError, match=r"out='.*e\.txt' must end in \.npy") as err:
+        embed("test-linear", "test-vectors", out=tmp_path / "e.txt")
+    assert err.value.option == "out"
+    with pytest.raises(UsageError, match="batch_size must be >= 1") as err:
+        embed("test-linear", "test-vectors", out=tmp_path / "e.npy", batch_size=0)
+    assert err.value.options == ("batch_size", "num_workers")
+
+
+def test_cli_names_the_flags(tmp_path, capsys):
+    base = ["embed", "test-vectors", "-m", "test-linear", "--device", "cpu"]
+    assert main([*base, "--out", str(tmp_path / "e.txt")]) == 2
+    assert "--out " in capsys.readouterr().err
+    assert main([*base, "--out", str(tmp_path / "e.npy"), "--batch-size", "0"]) == 2
+    err = capsys.readouterr().err
+    assert "--batch-size must be >= 1" in err and "--num-workers" in err
+    assert main([*base, "--out", str(tmp_path / "e.npy"), "--model-option", "layer=x"]) == 2
+    err = capsys.readouterr().err
+    assert "--model-option may not hold 'layer': pass --layer instead" in err

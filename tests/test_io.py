@@ -210,7 +210,7 @@ def test_3d_with_and_without_flatten(tmp_path):
     data = np.random.default_rng(1).standard_normal((10, 3, 5))
     path = tmp_path / "emb.npy"
     np.save(path, data)
-    with pytest.raises(InvalidEmbeddingsError, match="reshape flatten"):
+    with pytest.raises(InvalidEmbeddingsError, match="reshape='flatten'"):
         load_embeddings(path)
     es = load_embeddings(path, reshape="flatten")
     assert es.matrix.shape == (10, 15)

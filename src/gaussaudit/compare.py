@@ -374,7 +374,8 @@ def compare_reports(
         if missing:
             raise IncompatibleReportsError(
                 f"the {label} report has no view {', '.join(missing)} "
-                f"(it has {', '.join(rep['views'])}); audit both with the same --view"
+                f"(it has {', '.join(rep['views'])}); audit both with the same views=... setting",
+                option="views",
             )
     deltas: list[MetricDelta] = []
     for view in wanted:

@@ -15,6 +15,7 @@ import contextlib
 import os
 import re
 import time
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -68,7 +69,7 @@ def resolve_device(device: str) -> str:
     if device not in DEVICES:
         from .errors import UnknownNameError
 
-        raise UnknownNameError("device", device, DEVICES)
+        raise UnknownNameError("device", device, DEVICES, option="device")
     torch = _torch()
     if device == "auto":
         if torch.cuda.is_available():
@@ -76,11 +77,17 @@ def resolve_device(device: str) -> str:
         mps = getattr(torch.backends, "mps", None)
         return "mps" if mps is not None and mps.is_available() else "cpu"
     if device == "cuda" and not torch.cuda.is_available():
-        raise UsageError("--device cuda: no CUDA device is available (use auto or cpu)")
+        raise UsageError(
+            "device='cuda': no CUDA device is available (use device='auto' or device='cpu')",
+            option="device",
+        )
     if device == "mps":
         mps = getattr(torch.backends, "mps", None)
         if mps is None or not mps.is_available():
-            raise UsageError("--device mps: MPS is not available (use auto or cpu)")
+            raise UsageError(
+                "device='mps': MPS is not available (use device='auto' or device='cpu')",
+                option="device",
+            )
     return device
 
 
@@ -199,29 +206,15 @@ def embed(
     Returns
     -------
     EmbedResult
+
+    Examples
+    --------
+    >>> result = embed("resnet18", "fake", weights="none", max_samples=8,
+    ...                out="emb.npy", progress=False)  # doctest: +SKIP
+    >>> result.provenance["n"], result.provenance["d"]  # doctest: +SKIP
+    (8, 512)
     """
-    from .datasets import load_dataset
-    from .encoders import create_encoder
-    from .io import atomic_write_bytes, atomic_write_text, sidecar_path
-
-    if precision not in PRECISIONS:
-        from .errors import UnknownNameError
-
-        raise UnknownNameError("precision", precision, PRECISIONS)
-    if batch_size < 1 or num_workers < 0:
-        raise UsageError("batch size must be >= 1 and workers >= 0")
-    for kind, options, reserved in (
-        (
-            "dataset",
-            dataset_options,
-            ("root", "split", "download", "max_samples", "seed", "modality"),
-        ),
-        ("encoder", encoder_options, ("weights", "layer", "modality", "checkpoint", "runs_dir")),
-    ):
-        clash = sorted(set(options or {}) & set(reserved))
-        if clash:
-            flags = ", ".join("--" + c.replace("_", "-") for c in clash)
-            raise UsageError(f"{kind} option(s) {', '.join(clash)} have their own flags: {flags}")
+    _check_settings(precision, batch_size, num_workers, dataset_options, encoder_options)
     request = _request(
         model=model,
         dataset=dataset,
@@ -238,161 +231,235 @@ def embed(
             k: v for k, v in (("dataset", dataset_options), ("encoder", encoder_options)) if v
         },
     )
-    target = (
-        Path(out) if out is not None else default_output_path(model, dataset, split, layer, request)
-    )
-    if target.suffix != ".npy":
-        raise UsageError(f"--out must end in .npy, got {target}")
-    sidecar = sidecar_path(target)
-    # "latest run" encoders change when a new run lands: reuse only pinned weights
-    reusable = (
-        checkpoint is not None
-        or weights != "default"
-        or model not in ("resnet18-simclr", "resnet18-supervised")
-    )
-    if not force and reusable and target.exists():
-        previous = _read_sidecar(sidecar)
-        if previous is not None and previous.get("request") == request:
-            labels = target.with_name(target.stem + ".labels.npy")
-            return EmbedResult(target, sidecar, labels if labels.exists() else None, previous, True)
+    target = _output_path(out, request)
+    if not force:
+        previous = _previous_output(target, request)
+        if previous is not None:
+            return previous
     torch = _torch()
     dev = resolve_device(device)
+    data, encoder = _open_inputs(request, download=download, runs_dir=runs_dir)
+    loader = _loader(
+        torch, data, encoder, dev, batch_size=batch_size, num_workers=num_workers, seed=seed
+    )
+
+    def fill(rows: np.ndarray) -> None:
+        label = f"{model} on {dataset}"
+        _run_batches(
+            torch,
+            encoder,
+            loader,
+            rows,
+            device=dev,
+            precision=precision,
+            label=label,
+            progress=progress,
+        )
+
+    scratch = target.with_name(f".{target.name}.{os.getpid()}.rows.npy")
+    try:
+        seconds = _extract_rows(scratch, (len(data), int(encoder.dim)), fill, batch_size=batch_size)
+        provenance = _provenance(
+            encoder,
+            data,
+            request,
+            device=dev,
+            batch_size=batch_size,
+            num_workers=num_workers,
+            seconds=seconds,
+            labels_file=_labels_path(target).name if data.labels is not None else None,
+        )
+        return _save(target, scratch, data.labels, provenance)
+    finally:
+        with contextlib.suppress(OSError):
+            scratch.unlink()
+
+
+# --------------------------------------------------------------------------- settings
+
+
+_RESERVED = {
+    "dataset": ("root", "split", "download", "max_samples", "seed", "modality"),
+    "encoder": ("weights", "layer", "modality", "checkpoint", "runs_dir"),
+}
+
+
+def _check_settings(
+    precision: str,
+    batch_size: int,
+    num_workers: int,
+    dataset_options: dict | None,
+    encoder_options: dict | None,
+) -> None:
+    """Reject settings :func:`embed` cannot use, before any work is done."""
+    if precision not in PRECISIONS:
+        from .errors import UnknownNameError
+
+        raise UnknownNameError("precision", precision, PRECISIONS, option="precision")
+    if batch_size < 1 or num_workers < 0:
+        raise UsageError(
+            f"batch_size must be >= 1 and num_workers >= 0, got {batch_size} and {num_workers}",
+            option=("batch_size", "num_workers"),
+        )
+    for kind, options in (("dataset", dataset_options), ("encoder", encoder_options)):
+        clash = sorted(set(options or {}) & set(_RESERVED[kind]))
+        if clash:
+            held = ", ".join(repr(c) for c in clash)
+            instead = ", ".join(f"{c}=..." for c in clash)
+            raise UsageError(
+                f"{kind}_options may not hold {held}: pass {instead} instead",
+                option=(f"{kind}_options", *clash),
+            )
+
+
+def _output_path(out: str | os.PathLike | None, request: dict) -> Path:
+    """Where the rows go: ``out``, or the default name derived from the request."""
+    if out is None:
+        target = default_output_path(
+            request["model"], request["dataset"], request["split"], request["layer"], request
+        )
+    else:
+        target = Path(out)
+    if target.suffix != ".npy":
+        raise UsageError(f"out={os.fspath(target)!r} must end in .npy", option="out")
+    return target
+
+
+def _previous_output(target: Path, request: dict) -> EmbedResult | None:
+    """Return an earlier output of the same request, when it may be reused.
+
+    Outputs made with an encoder's default weights are not reused when the
+    spec says those weights change over time (``reuse_default=False``: the
+    latest trainer run); pinned weights or a checkpoint are always reusable.
+    """
+    from .io import sidecar_path
+
+    sidecar = sidecar_path(target)
+    if not target.exists():
+        return None
+    previous = _read_sidecar(sidecar)
+    if previous is None or previous.get("request") != request:
+        return None
+    if request["checkpoint"] is None and request["weights"] == "default":
+        from .encoders import resolve_encoder
+
+        if not resolve_encoder(request["model"])[0].reuse_default:
+            return None
+    labels = _labels_path(target)
+    return EmbedResult(target, sidecar, labels if labels.exists() else None, previous, True)
+
+
+def _labels_path(target: Path) -> Path:
+    return target.with_name(target.stem + ".labels.npy")
+
+
+# --------------------------------------------------------------------------- inputs
+
+
+def _open_inputs(request: dict, *, download: bool, runs_dir: str | None) -> tuple[Any, Any]:
+    """Load the dataset, then build the encoder for its items' modality."""
+    from .datasets import load_dataset
+    from .encoders import create_encoder
+
+    model, dataset, modality = request["model"], request["dataset"], request["modality"]
+    options = request["options"]
     data = load_dataset(
         dataset,
-        root=root,
-        split=split,
+        **{k: request[k] for k in ("root", "split", "max_samples", "seed", "modality")},
         download=download,
-        max_samples=max_samples,
-        seed=seed,
-        modality=modality,
-        **(dataset_options or {}),
+        **options.get("dataset", {}),
     )
     encoder = create_encoder(
         model,
-        weights=weights,
-        layer=layer,
+        **{k: request[k] for k in ("weights", "layer", "checkpoint")},
         modality=modality or data.modality,
-        checkpoint=checkpoint,
         runs_dir=runs_dir,
-        **(encoder_options or {}),
+        **options.get("encoder", {}),
     )
     if encoder.modality != data.modality:
         raise UsageError(
             f"encoder {model!r} takes {encoder.modality} input but dataset {dataset!r} "
             f"holds {data.modality} items"
         )
-    n, d = len(data), int(encoder.dim)
-    if n == 0:
-        raise UsageError(f"dataset {dataset!r} ({split}) has no items")
+    if len(data) == 0:
+        raise UsageError(f"dataset {dataset!r} ({request['split']}) has no items")
+    return data, encoder
+
+
+def _loader(
+    torch: Any,
+    data: Any,
+    encoder: Any,
+    device: str,
+    *,
+    batch_size: int,
+    num_workers: int,
+    seed: int,
+):
+    """Put the encoder in eval mode on ``device``, seed torch; return a DataLoader in order.
+
+    The encoder's per-item transform runs in the DataLoader workers.
+    """
     encoder.module.eval()
-    encoder.to(dev)
+    encoder.to(device)
     torch.manual_seed(seed)
-    loader = torch.utils.data.DataLoader(
+    return torch.utils.data.DataLoader(
         _TransformedItems(data.items, encoder.transform),
         batch_size=batch_size,
         shuffle=False,
         num_workers=num_workers,
         collate_fn=encoder.collate,
-        pin_memory=dev == "cuda",
+        pin_memory=device == "cuda",
     )
-    target.parent.mkdir(parents=True, exist_ok=True)
-    tmp = target.with_name(f".{target.name}.{os.getpid()}.tmp.npy")
+
+
+# --------------------------------------------------------------------------- the batch loop
+
+
+def _extract_rows(
+    scratch: Path, shape: tuple[int, int], fill: Callable[[np.ndarray], None], *, batch_size: int
+) -> float:
+    """Stream the rows into a float32 memmap at ``scratch``; return the seconds taken."""
+    scratch.parent.mkdir(parents=True, exist_ok=True)
     start = time.perf_counter()
-    labels_path = target.with_name(target.stem + ".labels.npy")
     try:
-        rows = np.lib.format.open_memmap(tmp, mode="w+", dtype=np.float32, shape=(n, d))
-        _run_batches(torch, encoder, loader, rows, dev, precision, n, progress, model, dataset)
+        rows = np.lib.format.open_memmap(scratch, mode="w+", dtype=np.float32, shape=shape)
+        fill(rows)
         rows.flush()
         del rows
-        seconds = time.perf_counter() - start
-        # stale companions must never be paired with the new rows, even if we die next
-        for stale in (sidecar, labels_path):
-            with contextlib.suppress(FileNotFoundError):
-                stale.unlink()
-        os.replace(tmp, target)
     except BaseException as err:
-        with contextlib.suppress(OSError):
-            tmp.unlink()
         if type(err).__name__ == "OutOfMemoryError":
             from .errors import ResourceUnavailableError
 
             raise ResourceUnavailableError(
-                f"out of device memory at batch size {batch_size}: lower --batch-size"
+                f"out of device memory at batch_size={batch_size}: pass a smaller batch_size=N",
+                option="batch_size",
             ) from err
         raise
-    if data.labels is None:
-        labels_path = None
-    else:
-        import io as _io
-
-        buf = _io.BytesIO()
-        np.save(buf, np.asarray(data.labels), allow_pickle=False)
-        atomic_write_bytes(labels_path, buf.getvalue())
-    described = encoder.describe()
-    if "dataset" in described:  # e.g. a checkpoint's training set
-        described["trained_on"] = described.pop("dataset")
-    provenance = {
-        **described,
-        "dataset": dataset,
-        "dataset_info": data.info,
-        "split": split,
-        "n": n,
-        "d": d,
-        "seed": seed,
-        "dtype": "float32",
-        "device": dev,
-        "precision": precision,
-        "batch_size": batch_size,
-        "num_workers": num_workers,
-        "items_per_second": n / seconds if seconds > 0 else None,
-        "wall_seconds": seconds,
-        "labels": labels_path.name if labels_path else None,
-        "created": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
-        "versions": package_versions(
-            "gaussaudit",
-            "numpy",
-            "torch",
-            "torchvision",
-            "open_clip_torch",
-            "timm",
-            "sentence-transformers",
-        ),
-        "request": request,
-    }
-    import json
-
-    atomic_write_text(sidecar, json.dumps(provenance, indent=2, default=str) + "\n")
-    return EmbedResult(target, sidecar, labels_path, provenance, False)
+    return time.perf_counter() - start
 
 
-def _run_batches(torch, encoder, loader, rows, device, precision, n, progress, model, dataset):
-    from rich.progress import (
-        BarColumn,
-        MofNCompleteColumn,
-        Progress,
-        TextColumn,
-        TimeElapsedColumn,
-        TimeRemainingColumn,
-    )
-
+def _run_batches(
+    torch: Any,
+    encoder: Any,
+    loader: Any,
+    rows: np.ndarray,
+    *,
+    device: str,
+    precision: str,
+    label: str,
+    progress: bool,
+) -> None:
+    """Encode every batch of ``loader`` into ``rows``, in order, under autocast."""
     dtype = {"fp16": torch.float16, "bf16": torch.bfloat16}.get(precision)
     autocast = (
         torch.autocast(device_type=device, dtype=dtype)
         if dtype is not None
         else contextlib.nullcontext()
     )
-    columns = (
-        TextColumn("[bold]embed[/bold] {task.description}"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        TextColumn("{task.fields[rate]} items/s"),
-        TimeElapsedColumn(),
-        TimeRemainingColumn(),
-    )
-    start = time.perf_counter()
-    with Progress(*columns, disable=not progress, transient=False) as bar:
-        task = bar.add_task(f"{model} on {dataset}", total=n, rate="–")
-        done = 0
+    n = rows.shape[0]
+    done = 0
+    with _progress_bar(label, n, enabled=progress) as advance:
         for batch in loader:
             batch = _to_device(batch, device)
             with autocast:
@@ -404,10 +471,40 @@ def _run_batches(torch, encoder, loader, rows, device, precision, n, progress, m
                 )
             rows[done : done + len(out)] = out
             done += len(out)
-            rate = done / max(time.perf_counter() - start, 1e-9)
-            bar.update(task, completed=done, rate=f"{rate:,.0f}")
+            advance(done)
     if done != n:
         raise UsageError(f"extraction produced {done} rows, expected {n}")
+
+
+@contextlib.contextmanager
+def _progress_bar(label: str, total: int, *, enabled: bool) -> Iterator[Callable[[int], None]]:
+    """Show a rich progress bar with items/s; yield ``advance(done)``."""
+    from rich.progress import (
+        BarColumn,
+        MofNCompleteColumn,
+        Progress,
+        TextColumn,
+        TimeElapsedColumn,
+        TimeRemainingColumn,
+    )
+
+    columns = (
+        TextColumn("[bold]embed[/bold] {task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TextColumn("{task.fields[rate]} items/s"),
+        TimeElapsedColumn(),
+        TimeRemainingColumn(),
+    )
+    start = time.perf_counter()
+    with Progress(*columns, disable=not enabled, transient=False) as bar:
+        task = bar.add_task(label, total=total, rate="–")
+
+        def advance(done: int) -> None:
+            rate = done / max(time.perf_counter() - start, 1e-9)
+            bar.update(task, completed=done, rate=f"{rate:,.0f}")
+
+        yield advance
 
 
 def _to_device(batch: Any, device: str) -> Any:
@@ -418,3 +515,88 @@ def _to_device(batch: Any, device: str) -> Any:
     if isinstance(batch, (list, tuple)):
         return type(batch)(_to_device(v, device) for v in batch)
     return batch
+
+
+# --------------------------------------------------------------------------- writing
+
+#: Distributions whose versions every sidecar records (the built-in families' packages).
+_VERSIONED = (
+    "gaussaudit",
+    "numpy",
+    "torch",
+    "torchvision",
+    "open_clip_torch",
+    "timm",
+    "sentence-transformers",
+)
+
+
+def _provenance(
+    encoder: Any,
+    data: Any,
+    request: dict,
+    *,
+    device: str,
+    batch_size: int,
+    num_workers: int,
+    seconds: float,
+    labels_file: str | None,
+) -> dict:
+    """Return the sidecar: the encoder's and dataset's provenance, the run and the request."""
+    from .encoders import registry, resolve_encoder
+
+    spec = resolve_encoder(request["model"])[0]
+    plugin = registry.distribution(spec)  # a plugin's own distribution, None for built-ins
+    described = encoder.describe()
+    if "dataset" in described:  # e.g. a checkpoint's training set
+        described["trained_on"] = described.pop("dataset")
+    n = len(data)
+    return {
+        **described,
+        "dataset": request["dataset"],
+        "dataset_info": data.info,
+        "split": request["split"],
+        "n": n,
+        "d": int(encoder.dim),
+        "seed": request["seed"],
+        "dtype": "float32",
+        "device": device,
+        "precision": request["precision"],
+        "batch_size": batch_size,
+        "num_workers": num_workers,
+        "items_per_second": n / seconds if seconds > 0 else None,
+        "wall_seconds": seconds,
+        "labels": labels_file,
+        "created": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
+        "versions": package_versions(
+            *dict.fromkeys((*_VERSIONED, *spec.packages, *([plugin] if plugin else [])))
+        ),
+        "request": request,
+    }
+
+
+def _save(target: Path, scratch: Path, labels: Any, provenance: dict) -> EmbedResult:
+    """Write rows, labels and sidecar through :func:`gaussaudit.io.save_embeddings`."""
+    import json
+
+    from .io import save_embeddings, sidecar_path
+
+    sidecar = sidecar_path(target)
+    # stale companions must never be paired with the new rows, even if we die next
+    for stale in (sidecar, _labels_path(target)):
+        with contextlib.suppress(FileNotFoundError):
+            stale.unlink()
+    # values JSON cannot hold are written as their str(), as they always were
+    provenance = json.loads(json.dumps(provenance, default=str))
+    rows = np.load(scratch, mmap_mode="r")
+    try:
+        save_embeddings(
+            target,
+            rows,
+            provenance=provenance,
+            labels=None if labels is None else np.asarray(labels),
+        )
+    finally:
+        del rows
+    labels_path = _labels_path(target) if labels is not None else None
+    return EmbedResult(target, sidecar, labels_path, provenance, False)

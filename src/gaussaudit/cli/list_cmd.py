@@ -1,8 +1,14 @@
-"""``gaussaudit list encoders|datasets|tests``: what can be named (no torch import)."""
+"""``gaussaudit list encoders|datasets|tests``: what can be named (no torch import).
+
+Rows come from the registries (built-ins and plugins alike); nothing here knows
+a family by name. On a terminal wide enough for the whole table it is drawn by
+rich; otherwise, and whenever the output is piped or redirected, it is printed
+as plain aligned text of any width, so that no name or description is ever cut.
+"""
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
@@ -15,42 +21,79 @@ def list_names(
     what: Annotated[str, typer.Argument(help="encoders, datasets or tests.")] = "encoders",
 ) -> None:
     """List the encoders, datasets or tests gaussaudit knows (plugins included)."""
-    from rich.console import Console
-    from rich.table import Table
-
     if what not in WHAT:
         from ..errors import UnknownNameError
 
         raise UnknownNameError("list", what, WHAT)
-    table = Table(title=what, box=None, header_style="bold")
     if what == "encoders":
-        from ..encoders import list_encoders
+        from ..encoders import list_encoders, registry
 
-        for col in ("name", "family", "input", "dim", "extra", "description"):
-            table.add_column(col)
-        for s in list_encoders():
-            name = (
-                f"{s.name}:..."
-                if s.family in ("openclip", "timm", "sentence-transformers")
-                and s.name in ("openclip", "timm", "st")
-                else s.name
+        headers = ("name", "family", "input", "dim", "extra", "source", "description")
+        rows = [
+            (
+                registry.display_name(s),
+                s.family,
+                ",".join(s.modalities),
+                str(s.dim or "–"),
+                s.extra,
+                _origin(registry, s),
+                s.description,
             )
-            table.add_row(
-                name, s.family, ",".join(s.modalities), str(s.dim or "–"), s.extra, s.description
-            )
+            for s in list_encoders()
+        ]
     elif what == "datasets":
         from ..datasets import list_datasets, registry
 
-        for col in ("name", "family", "items"):
-            table.add_column(col, no_wrap=True)
-        table.add_column("description")
-        for s in list_datasets():
-            name = f"{s.name}:..." if registry.is_prefix(s) else s.name
-            table.add_row(name, s.family, s.modality, s.description)
+        headers = ("name", "family", "items", "source", "description")
+        rows = [
+            (registry.display_name(s), s.family, s.modality, _origin(registry, s), s.description)
+            for s in list_datasets()
+        ]
     else:
         from ..stats.battery import TESTS
 
-        table.add_column("test (JSON key)")
-        for t in TESTS:
-            table.add_row(t)
-    Console().print(table)
+        headers, rows = ("test (JSON key)",), [(t,) for t in TESTS]
+    _print_table(what, headers, rows)
+
+
+def _origin(registry: Any, spec: Any) -> str:
+    """``built-in``, the plugin's distribution, or where it was registered."""
+    from ..registry import BUILTIN_SOURCE
+
+    source = registry.source(spec) or ""
+    if source == BUILTIN_SOURCE:
+        return "built-in"
+    return registry.distribution(spec) or source.split(" = ")[0]
+
+
+def _print_table(title: str, headers: tuple[str, ...], rows: list[tuple[str, ...]]) -> None:
+    """Print a rich table when it fits the terminal whole, else plain aligned text."""
+    from rich.console import Console
+    from rich.table import Table
+
+    console = Console()
+    table = Table(title=title, box=None, header_style="bold")
+    for col in headers:
+        table.add_column(col, no_wrap=True)
+    for row in rows:
+        table.add_row(*row)
+    unlimited = console.options.update(max_width=1_000_000)
+    if console.is_terminal and console.measure(table, options=unlimited).maximum <= console.width:
+        console.print(table)
+    else:  # never cut a name or a description to fit a width
+        print(_plain(headers, rows), end="")
+
+
+def _plain(headers: tuple[str, ...], rows: list[tuple[str, ...]]) -> str:
+    """Aligned columns separated by two spaces, no width limit (for pipes and files).
+
+    Examples
+    --------
+    >>> print(_plain(("name", "dim"), [("resnet18", "512")]), end="")
+    name      dim
+    resnet18  512
+    """
+    table = [headers, *rows]
+    widths = [max(len(r[i]) for r in table) for i in range(len(headers))]
+    lines = ("  ".join(c.ljust(w) for c, w in zip(r, widths, strict=True)).rstrip() for r in table)
+    return "\n".join(lines) + "\n"

@@ -36,6 +36,16 @@ class DatasetSpec:
     extra : str or None
         Extra needed to load it.
     description : str
+    prefix : bool
+        True for a family handling every ``"<name>:<argument>"`` (``text:``).
+    override : bool
+        True when a plugin spec deliberately replaces an entry of the same
+        name from another source; without it a name collision is an error.
+
+    Examples
+    --------
+    >>> DatasetSpec("lines", "files", "my_pkg.data:create", "text", None, prefix=True).prefix
+    True
     """
 
     name: str
@@ -44,6 +54,8 @@ class DatasetSpec:
     modality: str = "image"
     extra: str | None = "vision"
     description: str = ""
+    prefix: bool = False
+    override: bool = False
 
 
 @dataclass

@@ -58,7 +58,8 @@ def _missing(what: str, roots: list[Path], tag: str) -> ResourceUnavailableError
     return ResourceUnavailableError(
         f"MS-COCO {tag} {what} not found under {where}; expected ROOT/{tag}/*.jpg for images "
         f"and ROOT/annotations/captions_{tag}.json for captions. Download {zips} from "
-        "https://cocodataset.org/#download, unzip it into ROOT and pass --root ROOT"
+        "https://cocodataset.org/#download, unzip it into ROOT and pass root=ROOT",
+        option="root",
     )
 
 

@@ -235,8 +235,8 @@ def create(
         if not download and isinstance(err, (ConnectionError, FileNotFoundError)):
             raise ResourceUnavailableError(
                 f"Hugging Face dataset {name!r} is not in the local datasets cache"
-                f"{f' ({root})' if root else ''}; pass --download (download=True) to "
-                "fetch it from the Hub"
+                f"{f' ({root})' if root else ''}; pass download=True to fetch it from the Hub",
+                option="download",
             ) from err
         raise ResourceUnavailableError(
             f"could not load Hugging Face dataset {name!r} (split {split!r}): "

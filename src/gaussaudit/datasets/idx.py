@@ -277,9 +277,10 @@ def create(
         if not download:
             searched = ", ".join(str(c) for c in candidates)
             raise ResourceUnavailableError(
-                f"Fashion-MNIST ({split}) not found under {searched}; pass --download "
-                "(about 30 MB), --root DIR holding the raw IDX files, or install the Debian "
-                "package dataset-fashion-mnist"
+                f"Fashion-MNIST ({split}) not found under {searched}; pass download=True "
+                "(about 30 MB), root=DIR holding the raw IDX files, or install the Debian "
+                "package dataset-fashion-mnist",
+                option=("download", "root"),
             )
         _download(target, split)
         files = find_fashion_mnist(target, split)

@@ -98,7 +98,8 @@ def create(
     base = Path(root).expanduser() if root is not None else default_root()
     if not download and not (base / folder).is_dir():
         raise ResourceUnavailableError(
-            f"{title} not found under {base}; pass --download (about 170 MB) or --root DIR"
+            f"{title} not found under {base}; pass download=True (about 170 MB) or root=DIR",
+            option=("download", "root"),
         )
     try:
         import torchvision
@@ -113,8 +114,9 @@ def create(
                 f"could not download {title} to {base}: {type(err).__name__}: {err}"
             ) from err
         raise ResourceUnavailableError(
-            f"{title} under {base} is incomplete or corrupted ({err}); pass --download "
-            "to fetch it again (about 170 MB) or --root DIR"
+            f"{title} under {base} is incomplete or corrupted ({err}); pass download=True "
+            "to fetch it again (about 170 MB) or root=DIR",
+            option=("download", "root"),
         ) from err
     data = np.asarray(ds.data)
     targets = np.asarray(ds.targets, dtype=np.int64)

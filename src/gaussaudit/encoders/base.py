@@ -40,6 +40,26 @@ class EncoderSpec:
     extra : str
         The gaussaudit extra that installs its dependencies.
     description : str
+    prefix : bool
+        True for a family handling every ``"<name>:<argument>"`` (``timm:``).
+    override : bool
+        True when a plugin spec deliberately replaces an entry of the same
+        name from another source (a built-in or another plugin); without it a
+        name collision is an error.
+    reuse_default : bool
+        Whether an ``embed`` output made with the default weights may be
+        reused. False when the default weights change over time (the latest
+        trainer run); outputs with pinned weights or a checkpoint are always
+        reusable.
+    packages : tuple of str
+        Distributions whose versions the sidecar records, beyond gaussaudit,
+        numpy, torch and the built-in families' packages.
+
+    Examples
+    --------
+    >>> spec = EncoderSpec("mine", "mine", "my_pkg.model:create", ("vector",), 64, "torch")
+    >>> spec.prefix, spec.override
+    (False, False)
     """
 
     name: str
@@ -49,6 +69,10 @@ class EncoderSpec:
     dim: int | None = None
     extra: str = "vision"
     description: str = ""
+    prefix: bool = False
+    override: bool = False
+    reuse_default: bool = True
+    packages: tuple[str, ...] = ()
 
 
 @dataclass

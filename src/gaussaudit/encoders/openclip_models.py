@@ -142,7 +142,8 @@ def create(
             tags = open_clip.list_pretrained_tags_by_model(arch)
             raise UsageError(
                 f"openclip:{arch} needs a pretrained tag (openclip:{arch}:TAG) for its weights; "
-                f"tags: {', '.join(tags) or 'none'}; or pass --weights none for random weights"
+                f"tags: {', '.join(tags) or 'none'}; or pass weights='none' for random weights",
+                option="weights",
             )
         if tag and not arch.startswith("hf-hub:"):
             tags = open_clip.list_pretrained_tags_by_model(arch)
@@ -166,8 +167,9 @@ def create(
         raise ResourceUnavailableError(
             f"cannot load the open_clip weights {arch}:{tag or pretrained} "
             f"({type(err).__name__}: {err}). Connect to the internet once to download them "
-            "(they are cached by open_clip / huggingface_hub), pass --weights PATH, "
-            "or --weights none for random weights."
+            "(they are cached by open_clip / huggingface_hub), pass weights=PATH, "
+            "or weights='none' for random weights.",
+            option="weights",
         ) from err
     except RuntimeError as err:
         if "not found" in str(err).lower():

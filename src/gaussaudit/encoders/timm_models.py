@@ -125,7 +125,8 @@ def create(
         raise ResourceUnavailableError(
             f"cannot download the pretrained weights of timm:{name} ({type(err).__name__}: {err}). "
             "Connect to the internet once (they are cached by huggingface_hub), "
-            "or pass --weights PATH or --weights none for random weights."
+            "or pass weights=PATH or weights='none' for random weights.",
+            option="weights",
         ) from err
     model.eval()
 

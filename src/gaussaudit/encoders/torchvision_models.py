@@ -164,7 +164,8 @@ def _download_error(what: str, url: str | None, err: Exception) -> ResourceUnava
     return ResourceUnavailableError(
         f"cannot download the {what} weights{source} ({type(err).__name__}: {err}); "
         f"once downloaded they are cached in {cache}. Connect to the internet once to fetch "
-        "them, or pass --weights PATH (a saved state dict) or --weights none (random init)."
+        "them, or pass weights=PATH (a saved state dict) or weights='none' (random init).",
+        option="weights",
     )
 
 

@@ -134,7 +134,7 @@ def nonfinite_message(name: str, count: int, first: tuple[int, int]) -> str:
     """Return the one-line error for NaN/Inf values under ``nan_policy="raise"``."""
     return (
         f"{name} has {count} NaN/Inf value(s), first at row {first[0]}, column {first[1]}; "
-        "pass --nan-policy omit to drop those rows"
+        "pass nan_policy='omit' to drop those rows"
     )
 
 
@@ -234,7 +234,9 @@ def validate(
     finiteness scan runs only when one is present.
     """
     if nan_policy not in NAN_POLICIES:
-        raise UsageError(f"nan_policy must be one of {NAN_POLICIES}, got {nan_policy!r}")
+        raise UsageError(
+            f"nan_policy must be one of {NAN_POLICIES}, got {nan_policy!r}", option="nan_policy"
+        )
     if isinstance(data, ValidatedMatrix):
         _require_rows(data.check.n, name, min_rows)
         return data
@@ -248,7 +250,8 @@ def validate(
     if arr.ndim != 2:
         raise InvalidEmbeddingsError(
             f"{name} must be 2-D (n_samples, n_dims), got shape {arr.shape}; "
-            "use --reshape flatten to flatten trailing dimensions"
+            "pass reshape='flatten' to flatten trailing dimensions",
+            option="reshape",
         )
     if arr.shape[1] == 0:
         raise InvalidEmbeddingsError(f"{name} has no columns (shape {arr.shape})")
@@ -263,7 +266,7 @@ def validate(
     if not (np.isfinite(high).all() and np.isfinite(low).all()):
         count, first, keep = nonfinite_summary(x)
         if nan_policy == "raise":
-            raise InvalidEmbeddingsError(nonfinite_message(name, count, first))
+            raise InvalidEmbeddingsError(nonfinite_message(name, count, first), option="nan_policy")
         dropped = int((~keep).sum())
         x = np.ascontiguousarray(x[keep])
         notes.append(f"dropped {dropped} row(s) holding {count} NaN/Inf value(s)")
