@@ -270,8 +270,11 @@ def test_npz_unknown_key(tmp_path, x):
 def test_npz_without_float_needs_key(tmp_path):
     path = tmp_path / "emb.npz"
     np.savez(path, a=np.arange(40).reshape(10, 4), b=np.arange(40).reshape(10, 4))
-    with pytest.raises(InvalidEmbeddingsError, match="--key"):
+    with pytest.raises(InvalidEmbeddingsError, match="key=NAME") as info:
         load_embeddings(path)
+    from gaussaudit.cli._errors import cli_message
+
+    assert "--key NAME" in cli_message(info.value)  # the command line names its flag
     assert load_embeddings(path, key="b").selection["key"] == "b"
 
 

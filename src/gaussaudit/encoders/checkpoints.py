@@ -145,8 +145,9 @@ def _checkpoint_path(name: str, method: str, checkpoint: str | None, runs_dir: s
     path = find_latest_checkpoint(runs, method)
     if path is None:
         raise ResourceUnavailableError(
-            f"no trained {name} run in {runs}/; run 'gaussaudit train {method} "
-            f"cifar10' or pass --checkpoint PATH"
+            f"no trained {name} run in {runs}/; train one (offline: 'gaussaudit train {method} "
+            f"fashion-mnist' with Debian's dataset-fashion-mnist) or pass checkpoint=PATH",
+            option="checkpoint",
         )
     return path
 

@@ -191,5 +191,6 @@ def choose_key(
             return k
     raise InvalidEmbeddingsError(
         f"{name} holds {len(keys)} arrays and none is floating point; "
-        f"choose one with --key (available: {', '.join(safe_names(list(keys)))})"
+        f"choose one with key=NAME (available: {', '.join(safe_names(list(keys)))})",
+        option="key",
     )

@@ -226,7 +226,7 @@ def read_pt(path: Path, request: ReadRequest) -> ReadResult:
 
     if isinstance(obj, torch.Tensor):
         if key is not None:
-            raise UsageError(f"{name} holds a single tensor; --key does not apply")
+            raise UsageError(f"{name} holds a single tensor; key=... does not apply", option="key")
         return ReadResult(tensor_to_numpy(obj), torch_dtype_name(obj))
     if not isinstance(obj, Mapping):
         raise InvalidEmbeddingsError(

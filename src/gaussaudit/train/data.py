@@ -90,7 +90,8 @@ def load_train_data(config: TrainConfig, *, needs_labels: bool = False) -> Train
     if len(train) < config.batch_size:
         raise UsageError(
             f"{len(train)} training item(s) but batch size {config.batch_size}: "
-            "lower --batch-size or use more data"
+            "lower batch_size or use more data",
+            option="batch_size",
         )
     if len(test) < 20:
         raise UsageError(f"the audit needs at least 20 held-out items, got {len(test)}")

@@ -159,7 +159,8 @@ def _open(config: TrainConfig, resume: bool) -> tuple[TrainConfig, Path, dict | 
         if run_dir is None:
             raise UsageError(
                 f"nothing to resume: no {run_prefix(config)}* run with {LAST} in "
-                f"{config.runs_dir}/ (pass --out RUN_DIR)"
+                f"{config.runs_dir}/ (pass out=RUN_DIR)",
+                option="out",
             )
     else:
         run_dir = new_run_dir(config)
@@ -168,7 +169,10 @@ def _open(config: TrainConfig, resume: bool) -> tuple[TrainConfig, Path, dict | 
     last = run_dir / LAST
     if not resume:
         if last.exists():
-            raise UsageError(f"{run_dir} already holds a run; pass --resume or another --out")
+            raise UsageError(
+                f"{run_dir} already holds a run; pass resume=True or another out=DIR",
+                option=("resume", "out"),
+            )
         return config, run_dir, None
     if not last.is_file():
         raise UsageError(f"nothing to resume: {last} does not exist")

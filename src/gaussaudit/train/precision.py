@@ -60,9 +60,13 @@ def resolve_precision(torch: Any, precision: str, device: str) -> str:
             return "bf16" if torch.cuda.is_bf16_supported() else "fp16"
         return "fp32"
     if precision == "fp16" and device != "cuda":
-        raise UsageError("--precision fp16 needs CUDA; use bf16 (CPU autocast) or fp32")
+        raise UsageError(
+            "precision='fp16': fp16 needs CUDA; use bf16 (CPU autocast) or fp32", option="precision"
+        )
     if precision == "bf16" and device == "mps":
-        raise UsageError("--precision bf16 is not supported on MPS here; use fp32")
+        raise UsageError(
+            "precision='bf16': bf16 is not supported on MPS here; use fp32", option="precision"
+        )
     return precision
 
 

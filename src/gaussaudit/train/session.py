@@ -238,7 +238,8 @@ class Session:
             if not np.isfinite(loss):
                 raise UsageError(
                     f"the loss became {loss} at epoch {epoch}, step {steps + 1}; "
-                    "lower --lr or use --precision fp32"
+                    "lower the learning rate (lr=...) or use precision='fp32'",
+                    option=("lr", "precision"),
                 )
             total, steps = total + loss, steps + 1
             rate = steps * config.batch_size / max(time.perf_counter() - start, 1e-9)
