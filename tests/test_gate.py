@@ -135,9 +135,7 @@ def test_all_no_rejection_families_evaluate(reports):
     # registry (e.g. cramer_von_mises) are gated only when run
     from gaussaudit.stats.tests import default_tests
 
-    families = [
-        f for f in NO_REJECTION_FAMILIES if f.split(".")[-1] in default_tests() or "." in f
-    ]
+    families = [f for f in NO_REJECTION_FAMILIES if f.split(".")[-1] in default_tests() or "." in f]
     families = [f for f in families if not f.startswith("subspaces.") or f[10:] in default_tests()]
     cfg = _only({"no_rejection": families})
     result = evaluate_gates(reports["gauss"], cfg)
