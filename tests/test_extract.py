@@ -118,9 +118,7 @@ def test_reuse_and_force(tmp_path):
     embed("test-linear", "test-vectors", out=out, device="cpu", progress=False)
     again = embed("test-linear", "test-vectors", out=out, device="cpu", progress=False)
     assert again.reused
-    changed = embed(
-        "test-linear", "test-vectors", out=out, device="cpu", progress=False, max_samples=10
-    )
+    changed = embed("test-linear", "test-vectors", out=out, device="cpu", progress=False, limit=10)
     assert not changed.reused and np.load(out).shape == (10, D_OUT)
     forced = embed(
         "test-linear",
@@ -128,7 +126,7 @@ def test_reuse_and_force(tmp_path):
         out=out,
         device="cpu",
         progress=False,
-        max_samples=10,
+        limit=10,
         force=True,
     )
     assert not forced.reused
@@ -301,7 +299,7 @@ def test_cli_data_options_are_parsed_and_recorded(tmp_path, capsys):
             "max_samples=3",
         ]
     )
-    assert code == 2 and "--max-samples" in capsys.readouterr().err
+    assert code == 2 and "--limit" in capsys.readouterr().err
     code = main(
         ["embed", "test-vectors", "-m", "test-linear", "--out", str(out), "--data-option", "oops"]
     )
@@ -373,8 +371,8 @@ def test_library_errors_name_keyword_arguments(tmp_path):
             out=tmp_path / "e.npy",
             dataset_options={"max_samples": 3, "seed": 1},
         )
-    assert err.value.options == ("dataset_options", "max_samples", "seed")
-    assert "max_samples=..., seed=..." in str(err.value) and "--" not in str(err.value)
+    assert err.value.options == ("dataset_options", "limit", "seed")
+    assert "limit=..., seed=..." in str(err.value) and "--" not in str(err.value)
     with pytest.raises(UsageError, match=r"out='.*e\.txt' must end in \.npy") as err:
         embed("test-linear", "test-vectors", out=tmp_path / "e.txt")
     assert err.value.option == "out"

@@ -79,6 +79,8 @@ def test_output_device_node_is_refused(tmp_path):
 
 @posix_only
 def test_output_symlink_to_device_is_refused(tmp_path):
+    if not stat.S_ISCHR(os.stat("/dev/null").st_mode):
+        pytest.skip("/dev/null is not a device on this machine (replaced by an older tool)")
     link = tmp_path / "out.json"
     os.symlink("/dev/null", link)
     with pytest.raises(UsageError, match="symbolic link to a character device"):

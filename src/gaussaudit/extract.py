@@ -169,7 +169,7 @@ def embed(
     batch_size: int = 256,
     num_workers: int = 0,
     precision: str = "fp32",
-    max_samples: int | None = None,
+    limit: int | None = None,
     seed: int = 0,
     force: bool = False,
     progress: bool = True,
@@ -186,8 +186,11 @@ def embed(
         Dataset name (see ``gaussaudit list datasets``).
     out : path-like, optional
         Output ``.npy``; default ``embeddings/<model>-<dataset>-<split>.npy``.
-    split, root, download, max_samples, seed
+    split, root, download, seed
         Passed to :func:`gaussaudit.datasets.load_dataset`.
+    limit : int, optional
+        Embed only the first ``limit`` items (the dataset's ``max_samples``;
+        recorded as ``max_samples`` in the sidecar). Not an audit subsample.
     layer, weights, modality, checkpoint, runs_dir
         Passed to :func:`gaussaudit.encoders.create_encoder`.
     device : {"auto", "cpu", "cuda", "mps"}
@@ -209,7 +212,7 @@ def embed(
 
     Examples
     --------
-    >>> result = embed("resnet18", "fake", weights="none", max_samples=8,
+    >>> result = embed("resnet18", "fake", weights="none", limit=8,
     ...                out="emb.npy", progress=False)  # doctest: +SKIP
     >>> result.provenance["n"], result.provenance["d"]  # doctest: +SKIP
     (8, 512)
@@ -224,7 +227,7 @@ def embed(
         modality=modality,
         checkpoint=checkpoint,
         root=root,
-        max_samples=max_samples,
+        max_samples=limit,
         seed=seed,
         precision=precision,
         options={
@@ -278,6 +281,9 @@ def embed(
 # --------------------------------------------------------------------------- settings
 
 
+#: Dataset keywords that embed() takes under another name.
+_API_NAMES = {"max_samples": "limit"}
+
 _RESERVED = {
     "dataset": ("root", "split", "download", "max_samples", "seed", "modality"),
     "encoder": ("weights", "layer", "modality", "checkpoint", "runs_dir"),
@@ -305,10 +311,11 @@ def _check_settings(
         clash = sorted(set(options or {}) & set(_RESERVED[kind]))
         if clash:
             held = ", ".join(repr(c) for c in clash)
-            instead = ", ".join(f"{c}=..." for c in clash)
+            names = [_API_NAMES.get(c, c) for c in clash]  # embed()'s own keyword
+            instead = ", ".join(f"{c}=..." for c in names)
             raise UsageError(
                 f"{kind}_options may not hold {held}: pass {instead} instead",
-                option=(f"{kind}_options", *clash),
+                option=(f"{kind}_options", *names),
             )
 
 

@@ -79,20 +79,14 @@ def check(
     import sys
 
     from ..gate import check_file, find_config_file, load_gate_config
-    from ..io import sidecar_path
     from ..report.formats import get_format
     from ..report.gates import gates_markdown, gates_renderables
-    from ..report.sink import append_summary, emit, print_renderables
+    from ..report.sink import append_summary, check_outputs, emit, print_renderables
     from ._progress import audit_progress
 
     get_format(report)  # an unknown format fails before the audit runs
-    if out is not None and out.resolve() == sidecar_path(embeddings).resolve():
-        from ..errors import UsageError
-
-        raise UsageError(
-            f"--out {out} would overwrite the provenance sidecar of {embeddings}; "
-            "choose another name (e.g. EMB.report.json)"
-        )
+    check_outputs([out], inputs=[embeddings], what="report")
+    check_outputs([summary], inputs=[embeddings], what="step summary")
     overrides = dict(settings or {})
     source = config if config is not None else find_config_file()
     gate_config = load_gate_config(source, overrides)
@@ -107,11 +101,13 @@ def check(
             progress=progress,
         )
     model["gates"]["config_file"] = None if source is None else str(source)
-    emit(model, report, out)  # terminal and markdown end with the gate table
+    emit(model, report, out, inputs=[embeddings])  # terminal and markdown end with the gate table
     if out is not None and report != "terminal":  # the gate table still goes to stdout
         print_renderables(gates_renderables(model["gates"]))
     if summary is not None:
-        append_summary(gates_markdown(model["gates"], source=str(embeddings)), summary)
+        append_summary(
+            gates_markdown(model["gates"], source=str(embeddings)), summary, inputs=[embeddings]
+        )
     if not result.passed:
         if report != "terminal" and out is None:  # stdout holds only the report: list on stderr
             for o in result.failed:

@@ -42,12 +42,21 @@ def compare(
             show_default=False,
         ),
     ] = None,
+    allow_missing: Annotated[
+        bool,
+        typer.Option(
+            "--allow-missing",
+            help="Accept a gated metric the base has and the new report lacks (skipped, null). "
+            "Without it that is a regression; a value that is not a number always is.",
+        ),
+    ] = False,
 ) -> None:
     """Compare two JSON reports: exit 1 on a regression, 2 if they cannot be compared.
 
     A regression is a pass fraction dropping by more than --max-drop, the CV of the
     norms rising by more than --max-cv-increase, or a verdict going from Gaussian
-    to not (or undecided).
+    to not (or undecided). Comparisons fail closed: a metric the base report has
+    and the new one lacks is a regression unless --allow-missing.
     """
     import sys
 
@@ -57,23 +66,28 @@ def compare(
         comparison_renderables,
         render_comparison,
     )
-    from ..report.sink import append_summary, print_renderables, write_text
+    from ..report.sink import append_summary, check_outputs, print_renderables, write_text
 
     if report not in ("terminal", "json"):
         from ..errors import UnknownNameError
 
         raise UnknownNameError("report format", report, ("terminal", "json"))
+    check_outputs([out], inputs=[base, new])
+    check_outputs([summary], inputs=[base, new], what="step summary")
     thresholds = CompareThresholds(
-        max_drop=max_drop, max_cv_increase=max_cv_increase, verdict_flip=not allow_verdict_flip
+        max_drop=max_drop,
+        max_cv_increase=max_cv_increase,
+        verdict_flip=not allow_verdict_flip,
+        allow_missing=allow_missing,
     )
     views = [v.strip() for v in view.split(",") if v.strip()] if view else None
     comparison = compare_reports(load_report(base), load_report(new), thresholds, views=views)
     if report == "terminal" and out is None:
         print_renderables(comparison_renderables(comparison))
     else:
-        write_text(render_comparison(comparison, report), out)
+        write_text(render_comparison(comparison, report), out, inputs=[base, new])
     if summary is not None:
-        append_summary(comparison_markdown(comparison), summary)
+        append_summary(comparison_markdown(comparison), summary, inputs=[base, new])
     if comparison.regressed:
         for d in comparison.regressions:
             print(f"gaussaudit: regression: {d.metric} [{d.view}]: {d.detail}", file=sys.stderr)

@@ -7,6 +7,9 @@ from typing import Annotated
 
 import typer
 
+from ..stats.config import AuditConfig
+from ._options import with_settings
+
 __all__ = ["embed", "run"]
 
 Model = Annotated[str, typer.Option("--model", "-m", help="Encoder (gaussaudit list encoders).")]
@@ -54,8 +57,13 @@ Device = Annotated[str, typer.Option(help="auto, cpu, cuda or mps.")]
 BatchSize = Annotated[int, typer.Option(help="Batch size.")]
 Workers = Annotated[int, typer.Option(help="DataLoader worker processes.")]
 Precision = Annotated[str, typer.Option(help="fp32, fp16 or bf16 (autocast).")]
-MaxSamples = Annotated[
-    int | None, typer.Option(help="Embed only the first N items.", show_default=False)
+Limit = Annotated[
+    int | None,
+    typer.Option(
+        "--limit",
+        help="Embed only the first N items (not an audit subsample: that is --max-samples).",
+        show_default=False,
+    ),
 ]
 Seed = Annotated[int, typer.Option(help="Seed.")]
 Force = Annotated[bool, typer.Option("--force", help="Recompute even if a match exists.")]
@@ -76,7 +84,7 @@ def embed(
     batch_size: BatchSize = 256,
     num_workers: Workers = 0,
     precision: Precision = "fp32",
-    max_samples: MaxSamples = None,
+    limit: Limit = None,
     seed: Seed = 0,
     force: Force = False,
     data_option: DataOption = None,
@@ -86,7 +94,9 @@ def embed(
     from rich.console import Console
 
     from ..extract import embed as run_embed
+    from ..report.sink import check_outputs
 
+    check_outputs([out], what="embeddings")
     result = run_embed(model, dataset, **_extraction_options(locals()))
     _summary(Console(stderr=True), result)
 
@@ -105,7 +115,6 @@ _EXTRACTION_OPTIONS = (
     "batch_size",
     "num_workers",
     "precision",
-    "max_samples",
     "seed",
     "force",
 )
@@ -114,6 +123,7 @@ _EXTRACTION_OPTIONS = (
 def _extraction_options(arguments: dict) -> dict:
     """Keyword arguments for ``extract.embed`` from a command's parsed arguments."""
     options = {name: arguments[name] for name in _EXTRACTION_OPTIONS}
+    options["limit"] = arguments["limit"]
     options["dataset_options"] = parse_options(arguments["data_option"])
     options["encoder_options"] = parse_options(arguments["model_option"])
     return options
@@ -156,6 +166,7 @@ def _summary(console, result) -> None:
     )
 
 
+@with_settings(AuditConfig, exclude=("seed",))
 def run(
     dataset: Dataset,
     model: Model,
@@ -171,37 +182,41 @@ def run(
     batch_size: BatchSize = 256,
     num_workers: Workers = 0,
     precision: Precision = "fp32",
-    max_samples: MaxSamples = None,
+    limit: Limit = None,
     seed: Seed = 0,
     force: Force = False,
     data_option: DataOption = None,
     model_option: ModelOption = None,
-    view: Annotated[str, typer.Option(help="Views: raw, normalized, whitened, or all.")] = "raw",
-    tests: Annotated[str, typer.Option(help="Tests to run (comma-separated) or all.")] = "all",
-    alpha: Annotated[float, typer.Option(help="Level of every test.")] = 0.05,
-    verdict: Annotated[str, typer.Option(help="Headline verdict: paper or calibrated.")] = "paper",
     report: Annotated[
         str, typer.Option(help="Output format: terminal, json, html or markdown.")
     ] = "terminal",
     report_out: Annotated[
         Path | None, typer.Option(help="Write the report here.", show_default=False)
     ] = None,
+    settings: dict | None = None,
 ) -> None:
-    """Embed DATASET with an encoder, then audit the embeddings: one command, one report."""
+    """Embed DATASET with an encoder, then audit the embeddings: one command, one report.
+
+    Every audit option of `gaussaudit test` is accepted; --seed seeds both the
+    extraction and the audit, --limit caps the items embedded and --max-samples
+    subsamples the rows audited.
+    """
     from rich.console import Console
 
     from ..api import embed_and_audit
-    from ..report.sink import emit
-    from ..stats.battery import AuditConfig, parse_tests, parse_views
+    from ..report.sink import check_outputs, emit
+    from ..stats.config import settings_from_mapping
     from ._progress import audit_progress
 
-    config = AuditConfig(
-        alpha=alpha, seed=seed, views=parse_views(view), tests=parse_tests(tests), verdict=verdict
-    )
+    check_outputs([report_out], what="report")
+    if out is not None and report_out is not None:
+        check_outputs([report_out], inputs=[out], what="report")
+    values = {**(settings or {}), "seed": seed}
+    config = settings_from_mapping(AuditConfig, values, where="command line")
     options = _extraction_options(locals())
     with audit_progress() as progress:
         result, model_report = embed_and_audit(
             model, dataset, config, audit_progress=progress, **options
         )
     _summary(Console(stderr=True), result)
-    emit(model_report, report, report_out)
+    emit(model_report, report, report_out, inputs=[result.path])

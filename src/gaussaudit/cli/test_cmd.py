@@ -54,19 +54,12 @@ def test(
     or resource, 4 internal error. `gaussaudit check` (not `test`) gates with 1.
     """
     from ..api import audit_file
-    from ..io import sidecar_path
     from ..report.formats import get_format
-    from ..report.sink import emit
+    from ..report.sink import check_outputs, emit
     from ..stats.config import settings_from_mapping
     from ._progress import audit_progress
 
-    if out is not None and out.resolve() == sidecar_path(embeddings).resolve():
-        from ..errors import UsageError
-
-        raise UsageError(
-            f"--out {out} would overwrite the provenance sidecar of {embeddings}; "
-            "choose another name (e.g. EMB.report.json)"
-        )
+    check_outputs([out], inputs=[embeddings], what="report")
     get_format(report)  # an unknown format fails before the audit runs
     config = settings_from_mapping(AuditConfig, settings or {}, where="command line")
     with audit_progress() as progress:
@@ -79,4 +72,4 @@ def test(
             nan_policy=nan_policy,
             progress=progress,
         )
-    emit(model, report, out)
+    emit(model, report, out, inputs=[embeddings])

@@ -187,7 +187,7 @@ def reproduce_table2(
         progress_console(progress),
         device=device,
         batch_size=batch_size,
-        max_samples=max_samples,
+        limit=max_samples,
         progress=progress,
     )
     settings = {

@@ -22,7 +22,41 @@ __all__ = ["STEP_SUMMARY_ENV", "append_summary", "emit", "print_renderables", "w
 STEP_SUMMARY_ENV = "GITHUB_STEP_SUMMARY"
 
 
-def write_text(text: str, out: str | os.PathLike | None = None) -> None:
+def check_outputs(
+    outputs: Iterable[str | os.PathLike | None],
+    *,
+    inputs: Iterable[str | os.PathLike] = (),
+    what: str = "output",
+) -> None:
+    """Check every output path before the work starts (the one safe output rule).
+
+    Each path that is given must be a new path or a regular file (a symbolic
+    link to a regular file is written through) in an existing, writable
+    directory, and none may be one of ``inputs`` or their sidecars; see
+    :func:`gaussaudit.io.atomic.prepare_output`. ``None`` entries are skipped.
+
+    Raises
+    ------
+    UsageError
+        Naming the path as given, before any long work runs.
+
+    Examples
+    --------
+    >>> import tempfile, pathlib
+    >>> folder = pathlib.Path(tempfile.mkdtemp())
+    >>> check_outputs([folder / "report.json", None], inputs=[folder / "emb.npy"])
+    """
+    from ..io.atomic import prepare_output
+
+    inputs = tuple(inputs)
+    for out in outputs:
+        if out is not None:
+            prepare_output(out, inputs=inputs, what=what)
+
+
+def write_text(
+    text: str, out: str | os.PathLike | None = None, *, inputs: Iterable[str | os.PathLike] = ()
+) -> None:
     r"""Write ``text`` to ``out`` atomically, or to standard output when ``out`` is None.
 
     Parameters
@@ -32,6 +66,8 @@ def write_text(text: str, out: str | os.PathLike | None = None) -> None:
     out : path-like, optional
         Destination file (its directory must exist); the previous file stays
         whole if writing fails.
+    inputs : iterable of path-like
+        The command's inputs: ``out`` may not be one of them (or their sidecars).
 
     Examples
     --------
@@ -47,7 +83,7 @@ def write_text(text: str, out: str | os.PathLike | None = None) -> None:
         return
     from ..io import atomic_write_text
 
-    atomic_write_text(out, text)
+    atomic_write_text(out, text, inputs=tuple(inputs))
 
 
 def print_renderables(parts: Iterable[Any], console: Any = None) -> None:
@@ -60,7 +96,12 @@ def print_renderables(parts: Iterable[Any], console: Any = None) -> None:
         console.print(part)
 
 
-def append_summary(text: str, path: str | os.PathLike | None = None) -> Path | None:
+def append_summary(
+    text: str,
+    path: str | os.PathLike | None = None,
+    *,
+    inputs: Iterable[str | os.PathLike] = (),
+) -> Path | None:
     r"""Append Markdown to a step summary file.
 
     Parameters
@@ -69,6 +110,8 @@ def append_summary(text: str, path: str | os.PathLike | None = None) -> Path | N
         Markdown; a newline is added after it.
     path : path-like, optional
         The file; by default ``$GITHUB_STEP_SUMMARY`` when it is set.
+    inputs : iterable of path-like
+        The command's inputs, which the summary may not be.
 
     Returns
     -------
@@ -87,7 +130,12 @@ def append_summary(text: str, path: str | os.PathLike | None = None) -> Path | N
         path = os.environ.get(STEP_SUMMARY_ENV) or None
         if path is None:
             return None
+    from ..io.atomic import prepare_output
+
+    # The summary is appended to, never replaced: only a regular file (or a new
+    # one) is accepted, so a FIFO, device or an input is refused, not written.
     path = Path(path)
+    prepare_output(path, inputs=tuple(inputs), what="step summary")
     with open(path, "a", encoding="utf-8") as fh:
         fh.write(text + "\n")
     return path
@@ -99,6 +147,7 @@ def emit(
     out: str | os.PathLike | None = None,
     *,
     console: Any = None,
+    inputs: Iterable[str | os.PathLike] = (),
     **options: object,
 ) -> None:
     """Render ``report`` in ``format`` and write it to ``out`` or standard output.
@@ -115,6 +164,8 @@ def emit(
         printed through rich, in colour on a terminal.
     console : rich.console.Console, optional
         Where rich renderables go (default: standard output).
+    inputs : iterable of path-like
+        The command's inputs: ``out`` may not be one of them (or their sidecars).
     **options
         Passed to the text renderer (e.g. ``plots=False`` for html, ``width``
         for terminal text); rich output on standard output takes none.
@@ -130,4 +181,4 @@ def emit(
 
         print_renderables(load_object(spec.rich)(report), console)
         return
-    write_text(render(report, format, **options), out)
+    write_text(render(report, format, **options), out, inputs=inputs)
