@@ -130,8 +130,6 @@ class ReaderSpec:
         return load_object(self.reader)
 
 
-READERS: Registry[ReaderSpec] = Registry("input format", "gaussaudit.readers")
-
 _BUILTINS = (
     ReaderSpec("npy", (".npy",), "gaussaudit.io.arrays:read_npy"),
     ReaderSpec("npz", (".npz",), "gaussaudit.io.arrays:read_npz", keyed=True),
@@ -144,8 +142,17 @@ _BUILTINS = (
     ReaderSpec("parquet", (".parquet",), "gaussaudit.io.tables:read_parquet", table=True),
     ReaderSpec("csv", (".csv",), "gaussaudit.io.tables:read_csv", table=True),
 )
-for _spec in _BUILTINS:
-    READERS.register(_spec)
+
+
+def builtin_specs() -> tuple[ReaderSpec, ...]:
+    """Return the built-in readers (loaded through the same hook as plugins)."""
+    return _BUILTINS
+
+
+#: Readers by name (entry-point group ``gaussaudit.readers``); built-ins come first.
+READERS: Registry[ReaderSpec] = Registry(
+    "input format", "gaussaudit.readers", builtins="gaussaudit.io.readers:builtin_specs"
+)
 
 #: Input formats read without plugins (``.pth`` is read as ``"pt"``).
 SUPPORTED_FORMATS: tuple[str, ...] = tuple(s.name for s in _BUILTINS)

@@ -7,6 +7,7 @@ become a dash or ``n/a`` rather than raising.
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 __all__ = [
@@ -14,6 +15,8 @@ __all__ = [
     "band_range",
     "num",
     "pct",
+    "printable",
+    "safe_text",
     "sig",
     "signed",
     "signed_points",
@@ -165,3 +168,52 @@ def value_text(
     if isinstance(value, float):
         return sig(value, digits)
     return str(value)
+
+
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+
+
+def safe_text(text: Any, *, limit: int | None = None) -> str:
+    r"""Make text taken from a file safe to print: control characters become ``?``.
+
+    Escape sequences (clear screen, window titles, cursor moves) in a sidecar
+    field or a file name never reach the terminal; ``limit`` caps the length.
+
+    Examples
+    --------
+    >>> safe_text("evil\x1b[2Jname\x07")
+    'evil?[2Jname?'
+    >>> safe_text("x" * 10, limit=6)
+    'xxx...'
+    """
+    out = _CONTROL.sub("?", str(text))
+    if limit is not None and len(out) > limit:
+        out = out[: max(limit - 3, 0)] + "..."
+    return out
+
+
+def printable(value: Any, *, limit: int = 300) -> Any:
+    r"""Return a copy of a report (or any JSON value) safe to print on a terminal.
+
+    Every string is passed through :func:`safe_text` and capped at ``limit``
+    characters, so provenance copied from a sidecar can neither send escape
+    sequences nor flood a terminal or a CI step summary. Numbers and flags are
+    kept as they are.
+
+    Examples
+    --------
+    >>> printable({"input": {"source": "a\x1b[2J.npy", "n": 3}})
+    {'input': {'source': 'a?[2J.npy', 'n': 3}}
+    """
+
+    def walk(node: Any) -> Any:
+        if isinstance(node, str):
+            return safe_text(node, limit=limit)
+        if isinstance(node, dict):
+            return {safe_text(k, limit=limit) if isinstance(k, str) else k: walk(v)
+                    for k, v in node.items()}  # fmt: skip
+        if isinstance(node, (list, tuple)):
+            return [walk(v) for v in node]
+        return node
+
+    return walk(value)

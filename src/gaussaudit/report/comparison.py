@@ -11,7 +11,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from ._format import pct, sig, signed, signed_points, value_text
+from .._values import finite_number, short_repr
+from ._format import pct, safe_text, sig, signed, signed_points, value_text
 from ._labels import metric_label
 
 __all__ = [
@@ -29,6 +30,8 @@ COMPARISON_FORMATS = ("terminal", "json", "markdown")
 def _value(metric: str, x: Any) -> str:
     if x is None or isinstance(x, bool):
         return value_text(x)
+    if finite_number(x) is None:  # garbage from a hand-edited report: shown, never formatted
+        return safe_text(short_repr(x))
     if metric.endswith("pass_fraction"):
         return pct(x)
     return sig(x)

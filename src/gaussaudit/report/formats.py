@@ -57,9 +57,7 @@ class FormatSpec:
 
 
 #: Every report format, built-in and plugged in.
-FORMATS: Registry[FormatSpec] = Registry("report format", "gaussaudit.formats")
-
-for _spec in (
+_BUILTINS: tuple[FormatSpec, ...] = (
     FormatSpec(
         "terminal",
         "gaussaudit.report.terminal:render_terminal_text",
@@ -85,9 +83,18 @@ for _spec in (
         "a compact summary for PR comments and CI step summaries",
         ".md",
     ),
-):
-    FORMATS.register(_spec)
-del _spec
+)
+
+
+def builtin_specs() -> tuple[FormatSpec, ...]:
+    """Return the built-in formats (loaded through the same hook as plugins)."""
+    return _BUILTINS
+
+
+#: Every report format, built-in and plugged in (entry-point group ``gaussaudit.formats``).
+FORMATS: Registry[FormatSpec] = Registry(
+    "report format", "gaussaudit.formats", builtins="gaussaudit.report.formats:builtin_specs"
+)
 
 
 def get_format(name: str) -> FormatSpec:

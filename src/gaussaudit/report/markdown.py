@@ -16,7 +16,7 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
-from ._format import DASH, band_range, num, pct, verdict_word
+from ._format import DASH, band_range, num, pct, printable, verdict_word
 
 __all__ = [
     "Cell",
@@ -198,6 +198,7 @@ def render_markdown(report: dict, *, top: int = 10) -> str:
         GitHub Flavoured Markdown, ending with a newline. A report with a
         ``gates`` key (``gaussaudit check``) ends with the gate table.
     """
+    report = printable(report)  # fields from files never carry escape sequences
     inp = report["input"]
     cfg = report["config"]
     thr = cfg.get("ad_threshold", 0.752)

@@ -10,7 +10,7 @@ from rich.panel import Panel
 from rich.table import Table
 from rich.text import Text
 
-from ._format import DASH, band_range, num, pct, verdict_word
+from ._format import DASH, band_range, num, pct, printable, verdict_word
 from ._labels import (
     HOLM_TESTS,
     MORE_COORDINATE_TESTS,
@@ -268,6 +268,7 @@ def terminal_renderables(report: dict) -> list[Any]:
     >>> len(terminal_renderables(report))
     1
     """
+    report = printable(report)  # fields from files never carry escape sequences
     parts: list[Any] = [_header(report), _paper_table(report), _more_table(report)]
     notes = report_notes(report)
     if notes:

@@ -167,9 +167,12 @@ def _constant_from_range(
 ) -> tuple[np.ndarray, np.ndarray]:
     """Constant-column indices and per-column max-abs from column maxima and minima."""
     scale = np.maximum(np.abs(high), np.abs(low))
-    typical = float(np.median(scale)) if scale.size else 0.0
+    # halved first: the median averages two values, which may overflow near the float max
+    typical = 2.0 * float(np.median(scale * 0.5)) if scale.size else 0.0
     limit = rtol * np.maximum(scale, typical)
-    return np.flatnonzero(high - low <= limit), scale
+    with np.errstate(over="ignore"):  # a range past the float max is not constant anyway
+        spread = high - low
+    return np.flatnonzero(spread <= limit), scale
 
 
 def as_matrix(

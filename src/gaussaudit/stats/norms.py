@@ -146,7 +146,10 @@ def norm_concentration(x: np.ndarray) -> NormResult:
     # squares could overflow or lose precision; the results are then identical.
     top = float(np.max(valid.column_scale))
     scale = (
-        1.0 if top == 0.0 or 2.0**-200 < top < 2.0**200 else float(np.ldexp(1.0, np.frexp(top)[1]))
+        # 2**(e - 1) <= top < 2**e; 2**(e - 1) stays finite even for top near the float max
+        1.0
+        if top == 0.0 or 2.0**-200 < top < 2.0**200
+        else float(np.ldexp(1.0, np.frexp(top)[1] - 1))
     )
     y = arr if scale == 1.0 else arr / scale
     norms = np.sqrt(np.einsum("ij,ij->i", y, y))

@@ -52,6 +52,7 @@ __all__ = [
     "REGISTRY",
     "Metric",
     "TestSpec",
+    "builtin_specs",
     "coordinate_tests",
     "default_tests",
     "label",
@@ -320,10 +321,17 @@ _BUILTINS: tuple[TestSpec, ...] = (
     ),
 )
 
-#: The registry of tests (built-ins plus ``gaussaudit.tests`` entry points).
-REGISTRY: Registry[TestSpec] = Registry("test", "gaussaudit.tests")
-for _spec in _BUILTINS:
-    REGISTRY.register(_spec)
+
+def builtin_specs() -> tuple[TestSpec, ...]:
+    """Return the built-in tests (loaded through the same hook as plugins)."""
+    return _BUILTINS
+
+
+#: The registry of tests: the built-ins, then ``gaussaudit.tests`` entry points. A
+#: plugin test with a built-in's name is an error unless its spec sets ``override``.
+REGISTRY: Registry[TestSpec] = Registry(
+    "test", "gaussaudit.tests", builtins="gaussaudit.stats.tests:builtin_specs"
+)
 
 #: Labels of tests that only run inside the projection battery.
 _PROJECTION_ONLY = {"epps_pulley": ("Epps–Pulley", "EP")}
