@@ -5,7 +5,7 @@ from __future__ import annotations
 import math
 from typing import Any
 
-__all__ = ["finite_number", "short_repr"]
+__all__ = ["dig", "finite_number", "short_repr"]
 
 
 def finite_number(value: Any) -> float | None:
@@ -46,3 +46,18 @@ def short_repr(value: Any, limit: int = 40) -> str:
     except ValueError:  # a huge integer nested in a list or table
         return f"a {type(value).__name__} too large to print"
     return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
+def dig(node: Any, *keys: str) -> Any:
+    """Follow ``keys`` into nested mappings; None as soon as a level is missing.
+
+    Examples
+    --------
+    >>> dig({"norms": {"cv": 0.1}}, "norms", "cv"), dig({"norms": None}, "norms", "cv")
+    (0.1, None)
+    """
+    for key in keys:
+        if not isinstance(node, dict):
+            return None
+        node = node.get(key)
+    return node

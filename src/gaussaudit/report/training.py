@@ -12,19 +12,12 @@ import os
 from pathlib import Path
 from typing import Any
 
+from .._values import dig
+
 __all__ = ["epoch_line", "plot_dynamics", "render_summary"]
 
 _AD = ("coordinates", "anderson_darling")
 _DP = ("coordinates", "dagostino_pearson")
-
-
-def _get(layer: dict, *keys: str) -> Any:
-    value: Any = layer
-    for key in keys:
-        if not isinstance(value, dict):
-            return None
-        value = value.get(key)
-    return value
 
 
 def _fmt(value: Any, spec: str) -> str:
@@ -53,11 +46,11 @@ def epoch_line(record: dict) -> str:
         parts.append(f"loss {record['train_loss']:.4f}")
     for name, a in (record.get("layers") or {}).items():
         parts.append(
-            f"{name} ({a.get('d')}-d) CV {_fmt(_get(a, 'norms', 'cv'), '.3f')} "
-            f"AD {_fmt(_get(a, *_AD, 'mean'), '.2f')} "
-            f"({_fmt(_get(a, *_AD, 'pass_fraction'), '.0%')}) "
-            f"DP {_fmt(_get(a, *_DP, 'mean_pvalue'), '.2f')} "
-            f"({_fmt(_get(a, *_DP, 'pass_fraction'), '.0%')})"
+            f"{name} ({a.get('d')}-d) CV {_fmt(dig(a, 'norms', 'cv'), '.3f')} "
+            f"AD {_fmt(dig(a, *_AD, 'mean'), '.2f')} "
+            f"({_fmt(dig(a, *_AD, 'pass_fraction'), '.0%')}) "
+            f"DP {_fmt(dig(a, *_DP, 'mean_pvalue'), '.2f')} "
+            f"({_fmt(dig(a, *_DP, 'pass_fraction'), '.0%')})"
         )
     if record.get("knn_top1") is not None:
         parts.append(f"kNN {record['knn_top1']:.1%}")
@@ -70,9 +63,9 @@ def _rules(layers: dict) -> tuple[str, str]:
 
     threshold, alpha = str(AD_THRESHOLD), "0.05"
     for a in layers.values():
-        if _get(a, *_AD, "threshold") is not None:
-            threshold = f"{_get(a, *_AD, 'threshold'):g}"
-        rule = _get(a, *_DP, "pass_rule")
+        if dig(a, *_AD, "threshold") is not None:
+            threshold = f"{dig(a, *_AD, 'threshold'):g}"
+        rule = dig(a, *_DP, "pass_rule")
         if isinstance(rule, str) and ">" in rule:
             alpha = rule.split(">")[-1].strip()
     return threshold, alpha
@@ -105,15 +98,15 @@ def render_summary(console: Any, result: Any, figure: Path | None = None) -> Non
     for column in ("layer", "d", "CV", "AD avg", "AD pass", "DP avg p", "DP pass", "Gaussian?"):
         table.add_column(column, justify="left" if column == "layer" else "right")
     for name, a in layers.items():
-        verdict = {True: "yes", False: "no"}.get(_get(a, "verdict", "paper_rule"), "–")
+        verdict = {True: "yes", False: "no"}.get(dig(a, "verdict", "paper_rule"), "–")
         table.add_row(
             name,
             str(a.get("d")),
-            _fmt(_get(a, "norms", "cv"), ".3f"),
-            _fmt(_get(a, *_AD, "mean"), ".3f"),
-            _fmt(_get(a, *_AD, "pass_fraction"), ".1%"),
-            _fmt(_get(a, *_DP, "mean_pvalue"), ".3f"),
-            _fmt(_get(a, *_DP, "pass_fraction"), ".1%"),
+            _fmt(dig(a, "norms", "cv"), ".3f"),
+            _fmt(dig(a, *_AD, "mean"), ".3f"),
+            _fmt(dig(a, *_AD, "pass_fraction"), ".1%"),
+            _fmt(dig(a, *_DP, "mean_pvalue"), ".3f"),
+            _fmt(dig(a, *_DP, "pass_fraction"), ".1%"),
             verdict,
         )
     console.print(table)
@@ -164,7 +157,7 @@ def _reference(records: list[dict], *keys: str) -> float | None:
     """Return the first recorded value of a reference line (threshold, expected fraction)."""
     for r in records:
         for a in r["layers"].values():
-            value = _get(a, *keys)
+            value = dig(a, *keys)
             if value is not None:
                 return float(value)
     return None
@@ -176,9 +169,9 @@ def _panel(ax: Any, records: list[dict], layers: list[str], keys: tuple, title: 
 
     for name in layers:
         pts = [
-            (r["epoch"], _get(r["layers"][name], *keys))
+            (r["epoch"], dig(r["layers"][name], *keys))
             for r in records
-            if name in r["layers"] and _get(r["layers"][name], *keys) is not None
+            if name in r["layers"] and dig(r["layers"][name], *keys) is not None
         ]
         if pts:
             ep, val = zip(*pts, strict=True)

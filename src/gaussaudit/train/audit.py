@@ -32,6 +32,8 @@ from typing import Any
 
 import numpy as np
 
+from .._values import dig
+
 __all__ = [
     "AUDIT_TESTS",
     "KNN_TEMPERATURE",
@@ -101,15 +103,6 @@ def audit_matrix(x: np.ndarray, *, alpha: float = 0.05) -> dict[str, Any]:
     return out
 
 
-def _number(layer: dict, *keys: str) -> Any:
-    value: Any = layer
-    for key in keys:
-        if not isinstance(value, dict):
-            return None
-        value = value.get(key)
-    return value
-
-
 def paper_cells(layer: dict) -> dict[str, Any]:
     """Return the paper's table cells (PAPER.md Tables 1 and 2) of one per-layer record.
 
@@ -134,12 +127,12 @@ def paper_cells(layer: dict) -> dict[str, Any]:
     """
     ad, dp = ("coordinates", "anderson_darling"), ("coordinates", "dagostino_pearson")
     return {
-        "cv": _number(layer, "norms", "cv"),
-        "ad_mean": _number(layer, *ad, "mean"),
-        "ad_pass_fraction": _number(layer, *ad, "pass_fraction"),
-        "dp_mean_pvalue": _number(layer, *dp, "mean_pvalue"),
-        "dp_pass_fraction": _number(layer, *dp, "pass_fraction"),
-        "gaussian": _number(layer, "verdict", "paper_rule"),
+        "cv": dig(layer, "norms", "cv"),
+        "ad_mean": dig(layer, *ad, "mean"),
+        "ad_pass_fraction": dig(layer, *ad, "pass_fraction"),
+        "dp_mean_pvalue": dig(layer, *dp, "mean_pvalue"),
+        "dp_pass_fraction": dig(layer, *dp, "pass_fraction"),
+        "gaussian": dig(layer, "verdict", "paper_rule"),
     }
 
 
