@@ -387,6 +387,7 @@ def test_library_raise_sites_name_no_flags():
         "compare.py",
         "stats/_validation.py",
         *(f"datasets/{p.name}" for p in (root / "datasets").glob("*.py")),
+        *(f"datasets/synthetic/{p.name}" for p in (root / "datasets" / "synthetic").glob("*.py")),
         *(
             f"encoders/{p.name}"
             for p in (root / "encoders").glob("*.py")
