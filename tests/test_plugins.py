@@ -381,12 +381,13 @@ def test_library_raise_sites_name_no_flags():
 
     root = Path(encoders.__file__).parents[1]
     owned = [
-        "extract.py",
+        *(f"extract/{p.name}" for p in (root / "extract").glob("*.py")),
         "registry.py",
         "errors.py",
         "compare.py",
         "stats/_validation.py",
         *(f"datasets/{p.name}" for p in (root / "datasets").glob("*.py")),
+        *(f"datasets/synthetic/{p.name}" for p in (root / "datasets" / "synthetic").glob("*.py")),
         *(
             f"encoders/{p.name}"
             for p in (root / "encoders").glob("*.py")

@@ -1,4 +1,4 @@
-"""report/tables.py: the one paper-table builder, its model and its renderers.
+"""report/tables/: the one paper-table builder, its model and its renderers.
 
 The expected texts below were produced by the renderers this module replaced
 (``reproduce.table1_markdown``, ``reproduce.render_table1/2``,

@@ -13,6 +13,12 @@ from typing import Any
 __all__ = [
     "DASH",
     "band_range",
+    "fmt_count",
+    "fmt_flag",
+    "fmt_number",
+    "fmt_paper_number",
+    "fmt_percent",
+    "fmt_verdict",
     "num",
     "pct",
     "printable",
@@ -29,13 +35,16 @@ __all__ = [
 DASH = "–"
 
 
-def num(x: float | None, digits: int = 3, *, upper: float = 1e5) -> str:
+def num(x: Any, digits: int = 3, *, upper: float = 1e5) -> str:
     """Format a number compactly: ``digits`` significant digits, exponent when tiny or huge.
+
+    Also importable as ``fmt_number`` (the name the paper-style tables use).
 
     Parameters
     ----------
-    x : float or None
-        The value; None gives :data:`DASH`.
+    x : float, str or None
+        The value; None gives :data:`DASH`; a string (``"skipped"``) is
+        returned unchanged.
     digits : int
         Significant digits; values below ``10**-digits`` (but not 0) use
         ``%.2e``.
@@ -46,25 +55,97 @@ def num(x: float | None, digits: int = 3, *, upper: float = 1e5) -> str:
     --------
     >>> num(0.123456), num(2.5e-5), num(123456.0), num(None)
     ('0.123', '2.50e-05', '1.23e+05', '–')
-    >>> num(12345.0, upper=1e4)
-    '1.23e+04'
+    >>> num(12345.0, upper=1e4), num(5.8e-35), num("skipped")
+    ('1.23e+04', '5.80e-35', 'skipped')
     """
-    if x is None:
-        return DASH
+    if x is None or isinstance(x, str):
+        return DASH if x is None else x
+    x = float(x)
     if x != 0 and (abs(x) < 10 ** (-digits) or abs(x) >= upper):
         return f"{x:.2e}"
     return f"{x:.{digits}g}"
 
 
-def pct(x: float | None, *, missing: str = DASH) -> str:
+def pct(x: Any, *, missing: str = DASH) -> str:
     """Format a fraction as a percentage with one decimal.
+
+    Also importable as ``fmt_percent``. None gives ``missing``; a string
+    (``"skipped"``) is returned unchanged.
 
     Examples
     --------
-    >>> pct(0.9512), pct(None), pct(None, missing="n/a")
-    ('95.1%', '–', 'n/a')
+    >>> pct(0.9512), pct(None), pct(None, missing="n/a"), pct(1), pct("skipped")
+    ('95.1%', '–', 'n/a', '100.0%', 'skipped')
     """
-    return missing if x is None else f"{100 * x:.1f}%"
+    if x is None or isinstance(x, str):
+        return missing if x is None else x
+    return f"{100 * float(x):.1f}%"
+
+
+#: The paper-style tables' names of :func:`num` and :func:`pct` (the same functions).
+fmt_number = num
+fmt_percent = pct
+
+
+def fmt_paper_number(value: Any, digits: int = 3) -> str:
+    """Format a number as the paper's tables print it.
+
+    At most ``digits`` decimals below 1 (trailing zeros dropped), ``digits``
+    significant digits from 1 on, one-digit scientific below ``10**-(digits-1)``.
+    None prints as :data:`DASH`, a string unchanged, a bool as :func:`fmt_flag`.
+
+    Examples
+    --------
+    >>> fmt_paper_number(0.0701), fmt_paper_number(0.004), fmt_paper_number(80.12)
+    ('0.07', '4.0e-03', '80.1')
+    """
+    if value is None or isinstance(value, str):
+        return DASH if value is None else value
+    if isinstance(value, bool):
+        return fmt_flag(value)
+    x = float(value)
+    if x != 0 and abs(x) < 10 ** -(digits - 1):
+        return f"{x:.1e}"
+    return f"{x:.{digits}g}" if abs(x) >= 1 else f"{x:.{digits}f}".rstrip("0").rstrip(".")
+
+
+def fmt_count(value: Any) -> str:
+    """Format a whole number (epochs, n, d); None prints as :data:`DASH`, a string unchanged.
+
+    Examples
+    --------
+    >>> fmt_count(5000.0), fmt_count(None)
+    ('5000', '–')
+    """
+    if value is None or isinstance(value, str):
+        return DASH if value is None else value
+    return str(int(value))
+
+
+def fmt_flag(value: Any) -> str:
+    """``✓``, ``×`` or ``–`` (undecided) for a yes/no verdict; a string unchanged.
+
+    Examples
+    --------
+    >>> fmt_flag(True), fmt_flag(False), fmt_flag(None)
+    ('✓', '×', '–')
+    """
+    if value is None or isinstance(value, str):
+        return DASH if value is None else value
+    return "✓" if value else "×"
+
+
+def fmt_verdict(value: Any) -> str:
+    """``✓ yes``, ``× no`` or ``n/a``: a verdict in words; a string unchanged.
+
+    Examples
+    --------
+    >>> fmt_verdict(True), fmt_verdict(None)
+    ('✓ yes', 'n/a')
+    """
+    if isinstance(value, str):
+        return value
+    return "n/a" if value is None else ("✓ yes" if value else "× no")
 
 
 def sig(x: float, digits: int = 4) -> str:
