@@ -10,11 +10,12 @@ from typing import TYPE_CHECKING, Any
 
 __version__ = "0.1.0"
 
-__all__ = ["AuditConfig", "__version__", "audit", "build_report", "load_embeddings"]
+__all__ = ["AuditConfig", "__version__", "audit", "build_report", "load_embeddings", "render"]
 
 _LAZY = {
     "audit": ("gaussaudit.stats.battery", "audit"),
-    "AuditConfig": ("gaussaudit.stats.battery", "AuditConfig"),
+    "AuditConfig": ("gaussaudit.stats.config", "AuditConfig"),
+    "render": ("gaussaudit.report.formats", "render"),
     "load_embeddings": ("gaussaudit.io", "load_embeddings"),
     "build_report": ("gaussaudit.report.model", "build_report"),
 }
@@ -22,7 +23,9 @@ _LAZY = {
 if TYPE_CHECKING:  # pragma: no cover
     from .io import load_embeddings
     from .report.model import build_report
-    from .stats.battery import AuditConfig, audit
+    from .report.formats import render
+    from .stats.battery import audit
+    from .stats.config import AuditConfig
 
 
 def __getattr__(name: str) -> Any:
