@@ -22,8 +22,8 @@ _LAZY = {
 
 if TYPE_CHECKING:  # pragma: no cover
     from .io import load_embeddings
-    from .report.model import build_report
     from .report.formats import render
+    from .report.model import build_report
     from .stats.battery import audit
     from .stats.config import AuditConfig
 

@@ -188,8 +188,12 @@ def embed(
             progress=progress,
         )
 
+    from ..io.atomic import SignalGuard
+
     scratch = target.with_name(f".{target.name}.{os.getpid()}.rows.npy")
-    try:
+    # SIGTERM/SIGHUP during extraction unwind through the cleanup: no scratch file remains
+    with SignalGuard(), contextlib.ExitStack() as cleanup:
+        cleanup.callback(_remove_quietly, scratch)
         seconds = _extract_rows(scratch, (len(data), int(encoder.dim)), fill, batch_size=batch_size)
         provenance = _provenance(
             encoder,
@@ -202,9 +206,11 @@ def embed(
             labels_file=_labels_path(target).name if data.labels is not None else None,
         )
         return _save(target, scratch, data.labels, provenance)
-    finally:
-        with contextlib.suppress(OSError):
-            scratch.unlink()
+
+
+def _remove_quietly(path: os.PathLike) -> None:
+    with contextlib.suppress(OSError):
+        os.unlink(path)
 
 
 # --------------------------------------------------------------------------- settings

@@ -38,6 +38,7 @@ from .sidecar import sidecar_path
 
 __all__ = [
     "OutputError",
+    "SignalGuard",
     "atomic_write",
     "atomic_write_bytes",
     "atomic_write_text",
@@ -163,15 +164,19 @@ def _signal_cleanup(signum: int, frame: FrameType | None) -> None:
     raise SystemExit(128 + signum)
 
 
-class _SignalGuard:
+class SignalGuard:
     """Turn SIGTERM/SIGHUP into SystemExit while a write is in progress.
+
+    Used as ``with SignalGuard(): ...`` around any work that leaves a
+    temporary file behind if killed (atomic writes, embedding's scratch rows),
+    so ``finally`` blocks run and remove it.
 
     Only signals whose handler is the default (which would kill the process
     and leave the temporary file) are taken over; an application's own handler
     or an ignored signal is left alone. Previous handlers are restored on exit.
     """
 
-    def __enter__(self) -> _SignalGuard:
+    def __enter__(self) -> SignalGuard:
         self.previous: dict[int, object] = {}
         if threading.current_thread() is not threading.main_thread():
             return self
@@ -251,7 +256,7 @@ def atomic_write(
     target = prepare_output(path, inputs=inputs, what=what)
     directory = target.parent
     flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0)
-    with _SignalGuard():
+    with SignalGuard():
         while True:
             tmp = directory / f".{target.name[:200]}.{uuid.uuid4().hex[:12]}.tmp"
             try:

@@ -44,7 +44,6 @@ import hashlib
 import json
 import os
 import pickle
-import uuid
 from pathlib import Path
 from typing import Any
 
@@ -154,25 +153,17 @@ def _in_channels(model: Any) -> int:
 
 
 def _write_atomically(path: Path, payload: dict) -> None:
+    """Save through the one safe output path (:func:`gaussaudit.io.atomic.atomic_write`).
+
+    A temporary ``.NAME.<hex>.tmp`` beside the target is written, fsynced and
+    renamed over it; special files and symbolic links to them are refused, and
+    SIGTERM/SIGHUP during the save remove the temporary file.
+    """
     import torch
 
-    flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0)
-    while True:
-        tmp = path.parent / f".{path.name}.{uuid.uuid4().hex[:12]}.tmp"
-        try:
-            fd = os.open(tmp, flags, 0o666)
-        except FileExistsError:
-            continue
-        break
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            torch.save(payload, fh)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        raise
+    from ..io.atomic import atomic_write
+
+    atomic_write(path, lambda fh: torch.save(payload, fh), what="checkpoint")
 
 
 def save_checkpoint(
