@@ -68,26 +68,51 @@ def test_supported_formats():
     }
 
 
-def test_npy_mmap_when_above_threshold(tmp_path, x, monkeypatch):
+def test_npy_read_by_rows_when_above_threshold(tmp_path, x, monkeypatch):
+    # Above the threshold a .npy is not loaded whole by np.load (nor memory-mapped,
+    # which would crash with SIGBUS if the file were truncated underneath): its rows
+    # are read on demand with pread (io/npy_rows.py). The values are the same.
+    from gaussaudit.io.npy_rows import NpyRows
+
     path = tmp_path / "emb.npy"
     np.save(path, x)
     seen = []
-    real_load = np.load
+    real_load, real_getitem = np.load, NpyRows.__getitem__
 
     def spy(*args, **kwargs):
         out = real_load(*args, **kwargs)
         seen.append((kwargs.get("mmap_mode"), type(out)))
         return out
 
+    def spy_rows(self, index):
+        seen.append(("rows", type(self)))
+        return real_getitem(self, index)
+
     monkeypatch.setattr(np, "load", spy)
+    monkeypatch.setattr(NpyRows, "__getitem__", spy_rows)
     es = load_embeddings(path, mmap_threshold_bytes=16)
-    assert seen[0][0] == "r" and issubclass(seen[0][1], np.memmap)
-    assert not isinstance(es.matrix, np.memmap)
+    assert ("rows", NpyRows) in seen and not any(m == "r" for m, _ in seen)
+    assert not isinstance(es.matrix, (np.memmap, NpyRows))
     np.testing.assert_array_equal(es.matrix, x)
 
     seen.clear()
     load_embeddings(path)
     assert seen[0][0] is None and not issubclass(seen[0][1], np.memmap)
+
+
+def test_npy_truncated_while_reading_is_a_clean_error(tmp_path, x):
+    from gaussaudit.errors import InvalidEmbeddingsError
+    from gaussaudit.io.npy_rows import NpyRows
+
+    path = tmp_path / "emb.npy"
+    np.save(path, x)
+    offset = path.stat().st_size - x.nbytes  # the data ends the file
+    rows = NpyRows(path, x.shape, x.dtype, offset, "emb.npy")
+    np.testing.assert_array_equal(rows[5:9], x[5:9])
+    np.testing.assert_array_equal(rows[np.array([9, 2, 3])], x[[9, 2, 3]])
+    os.truncate(path, offset + 3 * rows.row_bytes)  # another process cuts the file short
+    with pytest.raises(InvalidEmbeddingsError, match="changed while it was being read"):
+        rows[np.array([1, 15])]
 
 
 def test_pickled_object_npy_rejected(tmp_path):

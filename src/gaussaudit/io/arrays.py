@@ -53,14 +53,20 @@ def _pickle_refusal(what: str) -> InvalidEmbeddingsError:
 
 def _npy_header(fh: IO[bytes], what: str) -> tuple[tuple[int, ...], np.dtype, int]:
     """Read a .npy header: (shape, dtype, data size in bytes); the pickle check is here."""
+    shape, dtype, nbytes, _ = _npy_header_order(fh, what)
+    return shape, dtype, nbytes
+
+
+def _npy_header_order(fh: IO[bytes], what: str) -> tuple[tuple[int, ...], np.dtype, int, bool]:
+    """Read a .npy header: (shape, dtype, data size in bytes, Fortran order)."""
     try:
         version = np.lib.format.read_magic(fh)
         if version == (1, 0):
-            shape, _, dtype = np.lib.format.read_array_header_1_0(
+            shape, fortran, dtype = np.lib.format.read_array_header_1_0(
                 fh, max_header_size=_MAX_NPY_HEADER
             )
         elif version in ((2, 0), (3, 0)):
-            shape, _, dtype = np.lib.format.read_array_header_2_0(
+            shape, fortran, dtype = np.lib.format.read_array_header_2_0(
                 fh, max_header_size=_MAX_NPY_HEADER
             )
         else:
@@ -72,7 +78,7 @@ def _npy_header(fh: IO[bytes], what: str) -> tuple[tuple[int, ...], np.dtype, in
     count = 1
     for s in shape:
         count *= int(s)
-    return tuple(int(s) for s in shape), dtype, count * dtype.itemsize
+    return tuple(int(s) for s in shape), dtype, count * dtype.itemsize, bool(fortran)
 
 
 def _too_short(what: str, shape: tuple[int, ...], dtype: np.dtype, need: int, have: int) -> str:
@@ -83,7 +89,7 @@ def _too_short(what: str, shape: tuple[int, ...], dtype: np.dtype, need: int, ha
 
 
 def read_npy(path: Path, request: ReadRequest) -> ReadResult:
-    """Read an ``.npy`` file (memory-mapped above ``request.mmap_threshold_bytes``)."""
+    """Read an ``.npy`` file (read by rows on demand above ``request.mmap_threshold_bytes``)."""
     name = request.name
     st = require_regular_file(path, request.source)
     try:
@@ -93,15 +99,21 @@ def read_npy(path: Path, request: ReadRequest) -> ReadResult:
                     f"{name} is not a NumPy .npy file (it does not start with the .npy header)"
                 )
             fh.seek(0)
-            shape, dtype, nbytes = _npy_header(fh, name)
+            shape, dtype, nbytes, fortran = _npy_header_order(fh, name)
             offset = fh.tell()
     except OSError as exc:
         raise InvalidEmbeddingsError(f"cannot read {name}: {exc.strerror or exc}") from None
     if st.st_size - offset < nbytes:
         raise InvalidEmbeddingsError(_too_short(name, shape, dtype, nbytes, st.st_size - offset))
-    mmap_mode = "r" if st.st_size > request.mmap_threshold_bytes else None
+    if st.st_size > request.mmap_threshold_bytes and shape and not fortran:
+        # large files are read by rows with pread, never memory-mapped: a file
+        # truncated underneath is then an error, not a SIGBUS (io/npy_rows.py)
+        from .npy_rows import NpyRows
+
+        rows = NpyRows(path, shape, dtype, offset, name)
+        return ReadResult(rows, str(dtype), labels=read_labels(path))
     try:
-        arr = np.load(path, allow_pickle=False, mmap_mode=mmap_mode)
+        arr = np.load(path, allow_pickle=False)
     except ValueError as exc:
         if "allow_pickle" in str(exc) or "pickled" in str(exc):
             raise _pickle_refusal(name) from None
