@@ -71,8 +71,8 @@ from ..results import CoordinateTestResult, ProjectionResult, Skipped
 from ..tests import TestSpec, coordinate_tests, multivariate_tests
 from .partials import (
     CharacteristicSums,
-    CoMoments,
     ColumnMoments,
+    CoMoments,
     GramSums,
     NormSummary,
     PairwiseMerger,
@@ -84,7 +84,7 @@ from .partials import (
     norm_result,
     tail_bulk_kernel,
 )
-from .source import ArraySource, BlockSource, as_source
+from .source import BlockSource, as_source
 
 __all__ = [
     "DEFAULT_MEMORY_LIMIT",
@@ -107,9 +107,7 @@ def _workers(workers: int | None) -> int:
     return max(1, int(workers)) if workers else min(4, os.cpu_count() or 1)
 
 
-def _ordered_map(
-    func: Callable[[Any], Any], items: Iterable[Any], workers: int
-) -> Iterator[Any]:
+def _ordered_map(func: Callable[[Any], Any], items: Iterable[Any], workers: int) -> Iterator[Any]:
     """``map(func, items)`` on threads, in order, with at most ``2 * workers`` in flight."""
     if workers <= 1:
         yield from map(func, items)
@@ -185,7 +183,9 @@ def scan(
         Too few rows, or NaN/Inf values (counted and located in a second pass).
     """
     if source.n < min_rows:
-        raise InvalidEmbeddingsError(f"{name} has {source.n} row(s); at least {min_rows} are needed")
+        raise InvalidEmbeddingsError(
+            f"{name} has {source.n} row(s); at least {min_rows} are needed"
+        )
     if source.d == 0:
         raise InvalidEmbeddingsError(f"{name} has no columns (shape {(source.n, source.d)})")
 
@@ -284,7 +284,7 @@ def _row_pass(
 def column_moments(
     source: Any, *, block_rows: int = 4096, workers: int | None = None
 ) -> ColumnMoments:
-    """Merged per-column moments of a source (all columns, unscaled).
+    """Return the merged per-column moments of a source (all columns, unscaled).
 
     Examples
     --------
@@ -434,7 +434,7 @@ def _projections(
     memory_limit: int,
     workers: int,
 ) -> ProjectionResult | Skipped:
-    """The projection battery on groups of directions, each projected block by block."""
+    """Run the projection battery on groups of directions, each projected block by block."""
     from ..epps_pulley import epps_pulley
     from ..projections import random_directions
     from ..univariate import DP_MIN_ROWS, anderson_darling, dagostino_pearson
@@ -684,7 +684,8 @@ def epps_pulley_stream(
     sums = merger.result() if cols.size else None
     cross: dict[int, float] = {}
     if sums is not None and sums.tails:
-        for part in _ordered_map(lambda r: tail_bulk_kernel(standardised(r), sums.tails), ranges, nw):
+        tails = sums.tails
+        for part in _ordered_map(lambda r: tail_bulk_kernel(standardised(r), tails), ranges, nw):
             cross = add_dicts(cross, part)
     stat = epps_pulley_statistics(sums, cross) if sums is not None else np.empty(0)
     table = _null_table()
@@ -852,10 +853,15 @@ def audit_stream(
     >>> bool(np.allclose(a, in_memory.views["raw"].coordinates["anderson_darling"].statistics))
     True
     """
-    from ..battery import AuditResult, ViewAudit, _audit_view, _full_multivariate
-    from ..battery import _subspaces, _view_steps
     from .._validation import validate
-    from ..norms import norm_concentration  # noqa: F401  (documents the counterpart)
+    from ..battery import (
+        AuditResult,
+        ViewAudit,
+        _audit_view,
+        _full_multivariate,
+        _subspaces,
+        _view_steps,
+    )
     from ..verdict import Verdict, decide
 
     base = config or AuditConfig()
@@ -945,8 +951,10 @@ def audit_stream(
     subspaces = None
     if "subspace tests" in steps:
         tick("subspace tests")
-        if isinstance(rows_in_memory, _RowsProxy) and n <= cfg.multivariate_max_rows and (
-            d > cfg.subspace_dim
+        if (
+            isinstance(rows_in_memory, _RowsProxy)
+            and n <= cfg.multivariate_max_rows
+            and (d > cfg.subspace_dim)
         ):
             subspaces = Skipped(
                 "subspaces",

@@ -3,18 +3,16 @@
 Every statistic the streaming engines compute is a function of a few
 accumulators that can be computed on any block of rows and merged, in float64:
 
-=========================  ==================================================  =========================
-partial                    holds                                               finalises to
-=========================  ==================================================  =========================
-:class:`ColumnMoments`     count, mean and centred sums of powers 2..4         D'Agostino–Pearson,
-                           of every column                                     Jarque–Bera, skew/kurtosis
-:class:`CoMoments`         count, mean and centred cross-product sum           covariance, its spectrum
-:class:`NormSummary`       count, mean and centred square sum of row norms     norm mean, std, CV
-:class:`CharacteristicSums`  sums of cos/sin(t z) at the quadrature nodes,     Epps–Pulley
-                           the tail points, their kernel sums with the bulk
-:class:`GramSums`          sums over Gram tiles (cubes, kernel values) and     Mardia, Henze–Zirkler
-                           over whitened rows (squared norms, tensor)
-=========================  ==================================================  =========================
+- :class:`ColumnMoments`: count, mean and centred sums of powers 2..4 of every
+  column -> D'Agostino–Pearson, Jarque–Bera, skewness and kurtosis.
+- :class:`CoMoments`: count, mean and centred cross-product sum -> the
+  covariance and its spectrum (effective dimension, whitening).
+- :class:`NormSummary`: count, mean and centred square sum of the row norms ->
+  norm mean, std and CV.
+- :class:`CharacteristicSums`: sums of ``cos(t z)`` and ``sin(t z)`` at the
+  quadrature nodes plus the few tail points -> Epps–Pulley.
+- :class:`GramSums`: sums over Gram tiles (cubes, kernel values) and over
+  whitened rows (squared norms, third-moment tensor) -> Mardia, Henze–Zirkler.
 
 Moments are merged from *centred* sums with the pairwise formulas of Chan,
 Golub & LeVeque (1979) and Pébay (2008), never from raw power sums, so data
@@ -190,17 +188,17 @@ class ColumnMoments:
         return ColumnMoments(self.n + other.n, mean, m2, m3, m4)
 
     def variance(self) -> np.ndarray:
-        """Population variance (ddof 0) per column."""
+        """Return the population variance (ddof 0) per column."""
         return self.m2 / self.n
 
     def skewness_kurtosis(self) -> tuple[np.ndarray, np.ndarray]:
-        """Biased skewness g1 and excess kurtosis g2 (as :func:`~gaussaudit.stats.univariate.moments`)."""
+        """Return biased skewness g1 and excess kurtosis g2 (as ``univariate.moments``)."""
         m2 = self.m2 / self.n
         with np.errstate(divide="ignore", invalid="ignore"):
             return (self.m3 / self.n) / m2**1.5, (self.m4 / self.n) / m2**2 - 3.0
 
     def select(self, columns: np.ndarray) -> ColumnMoments:
-        """The moments of some columns only."""
+        """Return the moments of some columns only."""
         return ColumnMoments(
             self.n, self.mean[columns], self.m2[columns], self.m3[columns], self.m4[columns]
         )
@@ -275,7 +273,9 @@ class NormSummary:
         n = na + nb
         delta = other.mean - self.mean
         return NormSummary(
-            self.n + other.n, self.mean + delta * nb / n, self.m2 + other.m2 + delta**2 * na * nb / n
+            self.n + other.n,
+            self.mean + delta * nb / n,
+            self.m2 + other.m2 + delta**2 * na * nb / n,
         )
 
     @property
@@ -352,7 +352,7 @@ class CharacteristicSums:
 
     @classmethod
     def of(cls, z: np.ndarray) -> CharacteristicSums:
-        """Sums of one standardised float64 block ``(rows, m)``."""
+        """Return the sums of one standardised float64 block ``(rows, m)``."""
         z = _as64(z)
         m = z.shape[1]
         real = np.empty((_NODES.size, m))
@@ -370,11 +370,13 @@ class CharacteristicSums:
         return cls(z.shape[0], real, imag, tails)
 
     def merge(self, other: CharacteristicSums) -> CharacteristicSums:
-        """Sums of the union (tail points concatenated in row order)."""
+        """Return the sums of the union (tail points concatenated in row order)."""
         tails = dict(self.tails)
         for j, values in other.tails.items():
             tails[j] = np.concatenate([tails[j], values]) if j in tails else values
-        return CharacteristicSums(self.n + other.n, self.real + other.real, self.imag + other.imag, tails)
+        return CharacteristicSums(
+            self.n + other.n, self.real + other.real, self.imag + other.imag, tails
+        )
 
 
 def tail_bulk_kernel(z: np.ndarray, tails: dict[int, np.ndarray]) -> dict[int, float]:
@@ -453,9 +455,7 @@ class GramSums:
     tensor: np.ndarray | None = None
 
     @classmethod
-    def of_rows(
-        cls, y: np.ndarray, *, scale: float, beta: float, tensor: bool
-    ) -> GramSums:
+    def of_rows(cls, y: np.ndarray, *, scale: float, beta: float, tensor: bool) -> GramSums:
         """Per-row terms of one block of whitened rows."""
         sq = np.einsum("ij,ij->i", y, y) / scale**2
         b2 = beta * beta

@@ -188,6 +188,7 @@ class ArraySource(_RowSource):
         self.column_buffer_bytes = int(column_buffer_bytes)
 
     def read_rows(self, start: int, stop: int) -> np.ndarray:
+        """Return rows ``start:stop`` (float32/float64 as stored, else float64)."""
         block = np.asarray(self.array[start:stop])
         return block if block.dtype == _block_dtype(self.dtype) else block.astype(np.float64)
 
@@ -240,6 +241,7 @@ class NpyFileSource(_RowSource):
         self._fd = os.open(self.path, os.O_RDONLY)
 
     def read_rows(self, start: int, stop: int) -> np.ndarray:
+        """Return rows ``start:stop``, read with ``os.preadv`` into a fresh buffer."""
         count = max(0, stop - start)
         want = count * self._row_bytes
         buf = bytearray(want)
