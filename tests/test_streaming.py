@@ -305,9 +305,12 @@ def test_float32_is_converted_per_block_never_whole(tmp_path):
     whole64 = n * d * 8
     mm = np.load(path, mmap_mode="r")
     cfg = AuditConfig(tests="anderson_darling,dagostino_pearson,norms", projections=0)
-    for source in (ArraySource(mm, column_buffer_bytes=n * 4 * 4), NpyFileSource(path)):
+    for source in (ArraySource(mm), NpyFileSource(path)):
         tracemalloc.start()
-        audit_stream(source, cfg, block_rows=1024, col_block=2, keep_norms=False, workers=1)
+        audit_stream(
+            source, cfg, block_rows=1024, col_block=2, keep_norms=False, workers=1,
+            memory_limit=whole64 // 8,
+        )  # fmt: skip
         _, peak = tracemalloc.get_traced_memory()
         tracemalloc.stop()
         assert peak < whole64 / 4, (type(source).__name__, peak, whole64)

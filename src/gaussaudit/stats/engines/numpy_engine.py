@@ -349,6 +349,7 @@ def _column_tests(
     *,
     col_block: int,
     workers: int,
+    buffer_bytes: int | None = None,
 ) -> dict[str, CoordinateTestResult | Skipped]:
     """Run column-local kernels on float64 column blocks and join the results."""
     out: dict[str, Any] = {}
@@ -385,7 +386,8 @@ def _column_tests(
                 res[spec.name] = Skipped(spec.name, str(err))
         return res
 
-    for res in _ordered_map(work, source.iter_columns(col_block, columns=sc.columns), workers):
+    blocks = source.iter_columns(col_block, columns=sc.columns, buffer_bytes=buffer_bytes)
+    for res in _ordered_map(work, blocks, workers):
         for name, r in res.items():
             if isinstance(r, Skipped):
                 failed.setdefault(name, r)
@@ -920,7 +922,9 @@ def audit_stream(
     if specs:
         tick("per-coordinate tests")
         width = col_block or int(max(1, min(128, memory_limit // max(n * 8 * 4 * nw, 1))))
-        found = _column_tests(src, sc, column_specs, cfg, col_block=width, workers=nw)
+        found = _column_tests(
+            src, sc, column_specs, cfg, col_block=width, workers=nw, buffer_bytes=memory_limit // 4
+        )
         if moment_specs:
             found.update(_moment_results(parts.moments, sc, [s.name for s in moment_specs]))
         for s in specs:

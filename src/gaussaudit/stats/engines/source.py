@@ -73,9 +73,16 @@ class BlockSource(Protocol):
         ...
 
     def iter_columns(
-        self, col_block: int, *, columns: np.ndarray | None = None
+        self,
+        col_block: int,
+        *,
+        columns: np.ndarray | None = None,
+        buffer_bytes: int | None = None,
     ) -> Iterator[tuple[np.ndarray, np.ndarray]]:
-        """Yield ``(column indices, float64 (n, width) block)`` over ``columns``."""
+        """Yield ``(column indices, float64 (n, width) block)`` over ``columns``.
+
+        ``buffer_bytes`` bounds what is gathered per pass over the rows.
+        """
         ...
 
     def take(self, rows: np.ndarray) -> np.ndarray:
@@ -104,18 +111,24 @@ class _RowSource:
             yield start, self.read_rows(start, min(start + step, self.n))
 
     def iter_columns(
-        self, col_block: int, *, columns: np.ndarray | None = None
+        self,
+        col_block: int,
+        *,
+        columns: np.ndarray | None = None,
+        buffer_bytes: int | None = None,
     ) -> Iterator[tuple[np.ndarray, np.ndarray]]:
         """Yield float64 column blocks, gathering several per pass over the rows.
 
         One pass over the rows fills a native-dtype buffer of up to
-        ``column_buffer_bytes`` (at least ``col_block`` columns); each block of
-        ``col_block`` columns is then converted to float64 on its own.
+        ``buffer_bytes`` (default ``column_buffer_bytes``; at least ``col_block``
+        columns); each block of ``col_block`` columns is then converted to
+        float64 on its own.
         """
         width = _positive(col_block, "col_block")
         cols = np.arange(self.d) if columns is None else np.asarray(columns, dtype=np.intp)
         itemsize = _block_dtype(self.dtype).itemsize
-        per_pass = max(width, self.column_buffer_bytes // max(self.n * itemsize, 1))
+        budget = self.column_buffer_bytes if buffer_bytes is None else int(buffer_bytes)
+        per_pass = max(width, budget // max(self.n * itemsize, 1))
         per_pass = max(width, per_pass // width * width)
         for p0 in range(0, cols.size, per_pass):
             group = cols[p0 : p0 + per_pass]
