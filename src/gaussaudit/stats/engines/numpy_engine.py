@@ -921,7 +921,8 @@ def audit_stream(
     coords: dict[str, Any] = {}
     if specs:
         tick("per-coordinate tests")
-        width = col_block or int(max(1, min(128, memory_limit // max(n * 8 * 4 * nw, 1))))
+        # float64 blocks in flight (2 per worker) plus the kernels' temporaries (~3 per worker)
+        width = col_block or int(max(1, min(128, memory_limit // 2 // max(n * 8 * 5 * nw, 1))))
         found = _column_tests(
             src, sc, column_specs, cfg, col_block=width, workers=nw, buffer_bytes=memory_limit // 4
         )
