@@ -104,9 +104,11 @@ def main(argv: list[str] | None = None) -> int:
                 print(f"n={n} in-memory: {rss:.0f} MiB, {sec:.1f} s (rc {rc})", flush=True)
         finally:
             path.unlink(missing_ok=True)
-    print(f"\nd = {args.d}, tests = {args.tests}, projections = {args.projections}, "
-          f"subspaces = {args.subspaces}, memory_limit = {args.memory_limit / 2**20:.0f} MiB")  # fmt: skip
-    print(f"{'rows':>9} {'engine':>10} {'file GiB':>9} {'peak RSS MiB':>13} {'time s':>8} {'rc':>3}")
+    limit = args.memory_limit / 2**20
+    print(f"\nd = {args.d}, tests = {args.tests}, projections = {args.projections}, ")
+    print(f"subspaces = {args.subspaces}, memory_limit = {limit:.0f} MiB")
+    head = ("rows", "engine", "file GiB", "peak RSS MiB", "time s", "rc")
+    print("{:>9} {:>10} {:>9} {:>13} {:>8} {:>3}".format(*head))
     for n, engine, size, rss, sec, rc in rows:
         print(f"{n:>9} {engine:>10} {size:>9.2f} {rss:>13.0f} {sec:>8.1f} {rc:>3}")
     return 0

@@ -153,9 +153,8 @@ def test_column_gathering_in_several_passes():
 @pytest.mark.parametrize("block_rows", BLOCKS)
 def test_norms_equal_in_memory(block_rows):
     x = mixed(dtype=np.float32)
-    got = audit_stream(
-        x, AuditConfig(tests="norms", projections=0, subspaces=0), block_rows=block_rows
-    ).views["raw"].norms
+    cfg = AuditConfig(tests="norms", projections=0, subspaces=0)
+    got = audit_stream(x, cfg, block_rows=block_rows).views["raw"].norms
     want = norm_concentration(x)
     for key in ("mean", "std", "cv", "cv_matched_gaussian", "effective_dimension"):
         close(getattr(got, key), getattr(want, key))
