@@ -105,7 +105,7 @@ def main(argv: list[str] | None = None) -> int:
         finally:
             path.unlink(missing_ok=True)
     limit = args.memory_limit / 2**20
-    print(f"\nd = {args.d}, tests = {args.tests}, projections = {args.projections}, ")
+    print(f"\nd = {args.d}, tests = {args.tests}, projections = {args.projections},")
     print(f"subspaces = {args.subspaces}, memory_limit = {limit:.0f} MiB")
     head = ("rows", "engine", "file GiB", "peak RSS MiB", "time s", "rc")
     print("{:>9} {:>10} {:>9} {:>13} {:>8} {:>3}".format(*head))
