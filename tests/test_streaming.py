@@ -329,6 +329,12 @@ def test_errors_speak_like_validate():
         audit_stream(mixed(), views="raw,whitened")
     with pytest.raises(InvalidEmbeddingsError, match="2-D"):
         ArraySource(np.ones(5))
+    with pytest.raises(UsageError, match="block_rows"):
+        audit_stream(mixed(), block_rows=0)
+    with pytest.raises(UsageError, match="memory_limit"):
+        audit_stream(mixed(), memory_limit=0)
+    with pytest.raises(UsageError, match="col_block"):
+        list(ArraySource(mixed()).iter_columns(0))
 
 
 def test_progress_reports_the_same_steps_as_audit():

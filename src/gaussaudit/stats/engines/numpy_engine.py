@@ -873,6 +873,11 @@ def audit_stream(
             f"audit_stream audits the raw view only (views={cfg.views!r}); "
             "audit other views in memory with gaussaudit.stats.audit"
         )
+    for kw, value in (("block_rows", block_rows), ("col_block", col_block)):
+        if value is not None and (isinstance(value, bool) or int(value) < 1):
+            raise UsageError(f"{kw} must be a positive integer, got {value!r}")
+    if int(memory_limit) < 1:
+        raise UsageError(f"memory_limit must be a positive number of bytes, got {memory_limit!r}")
     src = as_source(source)
     nw = _workers(workers)
     n, d = src.n, src.d

@@ -37,7 +37,7 @@ from typing import Any, Protocol, runtime_checkable
 import numpy as np
 from numpy.lib import format as fmt
 
-from ...errors import InvalidEmbeddingsError
+from ...errors import InvalidEmbeddingsError, UsageError
 
 __all__ = ["ArraySource", "BlockSource", "NpyFileSource", "as_source", "open_npy"]
 
@@ -161,7 +161,7 @@ class _RowSource:
 
 def _positive(value: int, name: str) -> int:
     if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
-        raise ValueError(f"{name} must be a positive integer, got {value!r}")
+        raise UsageError(f"{name} must be a positive integer, got {value!r}")
     return int(value)
 
 
