@@ -6,6 +6,11 @@ decides where blocks come from and where they are computed. The NumPy engine
 (:mod:`.numpy_engine`) reads a :class:`~.source.BlockSource` block by block on
 threads; its peak memory is bounded by the block sizes, not by the rows.
 
+Modules: :mod:`.source` (block sources), :mod:`.partials` (mergeable partial
+results and their finalisers), :mod:`.passes` (scan, moment, column-block and
+projection passes), :mod:`.streamed` (Gram-tile Mardia/Henze–Zirkler and
+Epps–Pulley over all rows), :mod:`.numpy_engine` (:func:`audit_stream`).
+
 Examples
 --------
 >>> import numpy as np
@@ -23,11 +28,12 @@ from typing import Any
 
 _LAZY = {
     "audit_stream": "numpy_engine",
-    "epps_pulley_stream": "numpy_engine",
-    "mardia_henze_zirkler_stream": "numpy_engine",
-    "column_moments": "numpy_engine",
-    "scan": "numpy_engine",
-    "DEFAULT_MEMORY_LIMIT": "numpy_engine",
+    "epps_pulley_stream": "streamed",
+    "mardia_henze_zirkler_stream": "streamed",
+    "column_moments": "passes",
+    "scan": "passes",
+    "StreamScan": "passes",
+    "DEFAULT_MEMORY_LIMIT": "passes",
     "ArraySource": "source",
     "BlockSource": "source",
     "NpyFileSource": "source",
