@@ -248,11 +248,17 @@ def same_audit(a, b, rtol=RTOL) -> None:
         np.testing.assert_array_equal(va.projections.directions, vb.projections.directions)
 
 
-@pytest.mark.parametrize(("block_rows", "workers"), [(1, 1), (37, 3), (4096, 2)])
-def test_audit_stream_equals_audit(block_rows, workers):
+@pytest.mark.parametrize(
+    ("block_rows", "workers", "memory_limit"),
+    [(1, 1, 2**29), (37, 3, 2**29), (4096, 2, 2**29), (50, 2, 400 * 8 * 6 * 5)],
+)
+def test_audit_stream_equals_audit(block_rows, workers, memory_limit):
+    """The last case projects 5 directions per pass over the rows (3 groups)."""
     x = mixed(400, 6, dtype=np.float32)
     cfg = AuditConfig(projections=12, subspaces=3, multivariate_max_rows=300)
-    got = audit_stream(x, cfg, block_rows=block_rows, col_block=4, workers=workers)
+    got = audit_stream(
+        x, cfg, block_rows=block_rows, col_block=4, workers=workers, memory_limit=memory_limit
+    )
     same_audit(got, audit(x, cfg))
     assert got.matrix is None
 

@@ -389,7 +389,8 @@ def _projections(
         directions = random_directions(d, config.projections, seed=config.seed)
     except UsageError as err:
         return Skipped("projections", str(err))
-    group = int(max(1, min(directions.shape[1], memory_limit // max(n * 8 * 4, 1))))
+    # the projected group plus the kernels' float64 temporaries (about 5 copies)
+    group = int(max(1, min(directions.shape[1], memory_limit // max(n * 8 * 6, 1))))
     parts: dict[str, list] = {"anderson_darling": [], "dagostino_pearson": [], "epps_pulley": []}
     for g0 in range(0, directions.shape[1], group):
         dirs = directions[:, g0 : g0 + group]
