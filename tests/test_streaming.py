@@ -349,3 +349,30 @@ def test_progress_reports_the_same_steps_as_audit():
     audit(x, projections=4, subspaces=2, progress=lambda *a: seen_a.append(a))
     audit_stream(x, projections=4, subspaces=2, progress=lambda *a: seen_b.append(a))
     assert seen_a == seen_b
+
+
+def _same_tree(a, b, path="") -> None:
+    """Recursive equality of two report models, floats to 1e-10 relative."""
+    if isinstance(a, dict):
+        assert isinstance(b, dict) and a.keys() == b.keys(), path
+        for key in a:
+            _same_tree(a[key], b[key], f"{path}.{key}")
+    elif isinstance(a, (list, tuple)):
+        assert isinstance(b, (list, tuple)) and len(a) == len(b), path
+        for i, (u, v) in enumerate(zip(a, b, strict=True)):
+            _same_tree(u, v, f"{path}[{i}]")
+    elif isinstance(a, float) and isinstance(b, float):
+        np.testing.assert_allclose(b, a, rtol=RTOL, atol=1e-300, err_msg=path)
+    else:
+        assert a == b, path
+
+
+def test_json_report_model_equals_audit():
+    from gaussaudit.report.model import build_report
+
+    x = mixed(300, 5, dtype=np.float32)
+    x[:, 4] = 3.0
+    cfg = AuditConfig(projections=6, subspaces=2, full_multivariate="always")
+    want = build_report(audit(x, cfg), plot_data=False)
+    got = build_report(audit_stream(x, cfg, block_rows=41), plot_data=False)
+    _same_tree(want, got)
