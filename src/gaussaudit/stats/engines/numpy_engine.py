@@ -329,10 +329,7 @@ def audit_stream(
             mv = _stream_full_multivariate(
                 src, sc, parts.comoments, cfg, block_rows=brows, workers=nw
             )
-        elif full_allowed and isinstance(rows_in_memory, _RowsProxy) and n <= mv_rows:
-            why = "the rows do not fit memory_limit (raise it or lower multivariate_max_rows)"
-            mv = {s.name: Skipped(s.name, why) for s in mv_specs}
-        else:
+        else:  # a seeded subsample (gathered by the proxy), all rows in memory, or skipped
             mv = _full_multivariate(rows_in_memory, cfg)
     mv_note = mv.pop("_note", None)
     if mv_note:
