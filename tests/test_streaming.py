@@ -376,3 +376,11 @@ def test_json_report_model_equals_audit():
     want = build_report(audit(x, cfg), plot_data=False)
     got = build_report(audit_stream(x, cfg, block_rows=41), plot_data=False)
     _same_tree(want, got)
+
+
+def test_subspaces_that_do_not_fit_are_skipped_with_the_reason():
+    x = mixed(300, 12, seed=11)
+    cfg = AuditConfig(tests="mardia,henze_zirkler", subspaces=2, projections=0)
+    view = audit_stream(x, cfg, memory_limit=20_000).views["raw"]
+    assert isinstance(view.subspaces, Skipped) and "memory_limit" in view.subspaces.reason
+    assert audit_stream(x, cfg).views["raw"].subspaces.n == 300  # fits by default
