@@ -17,12 +17,9 @@ from typing import Any
 
 import numpy as np
 
-from ..errors import InvalidEmbeddingsError
+from .._pread import read_exact
 
 __all__ = ["NpyRows"]
-
-#: Rows read per ``pread`` when a whole range is read.
-_CHUNK_BYTES = 64 << 20
 
 
 class NpyRows:
@@ -70,17 +67,7 @@ class NpyRows:
         """Rows ``start .. start + count`` as an array (a copy, not a view of the file)."""
         out = np.empty((count, *self.shape[1:]), dtype=self.dtype)
         view = memoryview(out.reshape(-1).view(np.uint8))
-        done, total = 0, count * self.row_bytes
-        position = self.offset + start * self.row_bytes
-        while done < total:
-            got = os.preadv(fd, [view[done : done + _CHUNK_BYTES]], position + done)
-            if got <= 0:
-                raise InvalidEmbeddingsError(
-                    f"{self.name} changed while it was being read (it ends before the "
-                    f"{self.shape[0]} rows its header declares); read it again when it is "
-                    "complete"
-                )
-            done += got
+        read_exact(fd, view, self.offset + start * self.row_bytes, self.name)
         return out
 
     def _rows(self, rows: np.ndarray) -> np.ndarray:

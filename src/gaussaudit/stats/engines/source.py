@@ -37,6 +37,7 @@ from typing import Any, Protocol, runtime_checkable
 import numpy as np
 from numpy.lib import format as fmt
 
+from ..._pread import read_exact
 from ...errors import InvalidEmbeddingsError, UsageError
 
 __all__ = ["ArraySource", "BlockSource", "NpyFileSource", "as_source", "open_npy"]
@@ -258,13 +259,9 @@ class NpyFileSource(_RowSource):
         count = max(0, stop - start)
         want = count * self._row_bytes
         buf = bytearray(want)
-        view = memoryview(buf)
-        got = 0
-        while got < want:
-            chunk = os.preadv(self._fd, [view[got:]], self._offset + start * self._row_bytes + got)
-            if chunk <= 0:
-                raise InvalidEmbeddingsError(f"{self.path}: file is shorter than its header says")
-            got += chunk
+        read_exact(
+            self._fd, memoryview(buf), self._offset + start * self._row_bytes, str(self.path)
+        )
         block = np.frombuffer(buf, dtype=self.dtype).reshape(count, self.d)
         target = _block_dtype(self.dtype)
         if block.dtype != target:
