@@ -36,6 +36,10 @@ from .results import (
 )
 from .tests import TestSpec, coordinate_tests, multivariate_tests, parse_tests, test_names
 from .univariate import anderson_darling_dagostino_pearson
+from .calibration import ViewCalibration, calibrate_view
+from .departure import Departure, departure
+from .diagnosis import Finding, diagnose
+from .sphere import SphereResult, near_constant_norm, sphere_reference
 from .verdict import Verdict, decide
 
 __all__ = [
@@ -73,6 +77,14 @@ class ViewAudit:
     projections: ProjectionResult | Skipped | None
     verdict: Verdict
     notes: tuple[str, ...] = ()
+    #: Dependence corrections and the norm-CV test (:mod:`.calibration`).
+    calibration: ViewCalibration | None = None
+    #: How far from Gaussian (:mod:`.departure`), ``views.<view>.departure``.
+    departure: Departure | None = None
+    #: Sphere reference (:mod:`.sphere`), ``views.<view>.sphere``.
+    sphere: SphereResult | Skipped | None = None
+    #: What kind of departure (:mod:`.diagnosis`), ``views.<view>.diagnosis``.
+    diagnosis: tuple[Finding, ...] = ()
 
 
 @dataclass(frozen=True, eq=False)
@@ -260,6 +272,10 @@ def _audit_view(
     # Validated once per view; every test below takes it without scanning again.
     valid = x if name == "raw" else validate(m, name=f"the {name} view")
     notes = list(view.notes)
+    if m.shape[1] and valid.check.constant_columns is not None and (
+        len(valid.check.constant_columns) == m.shape[1]
+    ):
+        return _constant_view(name, m, config, notes, steps, tick)
     norms = None
     if "norms" in steps:
         tick("norms")
@@ -291,6 +307,8 @@ def _audit_view(
             )
         except NotApplicableError as err:
             projections = Skipped("projections", str(err))
+    if config.projections == 0 and "projections" in config.tests:
+        projections = Skipped("projections", "projections = 0: no random directions tested")
     partial = ViewAudit(
         view=name,
         n=int(m.shape[0]),
@@ -303,7 +321,70 @@ def _audit_view(
         verdict=Verdict(None, None, None, ()),
         notes=tuple(notes),
     )
+    tested = _tested_columns(coords)
+    cal = calibrate_view(m, name, partial, alpha=config.alpha, seed=config.seed,
+                         mode=config.calibration)  # fmt: skip
+    dep = departure(m, margin=config.margin, seed=config.seed, columns=tested)
+    sphere = _sphere(m, name, norms, config)
+    partial = replace(partial, calibration=cal, departure=dep, sphere=sphere)
+    partial = replace(partial, diagnosis=diagnose(m, partial, seed=config.seed,
+                                                  raw=x.values if name == "raw" else None))  # fmt: skip
     return replace(partial, verdict=decide(partial, config))
+
+
+def _tested_columns(coords: dict) -> np.ndarray | None:
+    for r in coords.values():
+        if isinstance(r, CoordinateTestResult):
+            return r.columns
+    return None
+
+
+def _sphere(
+    m: np.ndarray, name: str, norms: NormResult | Skipped | None, config: AuditConfig
+) -> SphereResult | Skipped | None:
+    if config.sphere is False:
+        return None
+    row_norms = norms.norms if isinstance(norms, NormResult) else np.linalg.norm(m, axis=1)
+    if config.sphere is None and not near_constant_norm(row_norms):
+        return None
+    result = sphere_reference(m, alpha=config.alpha, seed=config.seed)
+    if result is None:
+        return Skipped("sphere", "needs d >= 2, at least 20 rows and no zero row")
+    return result
+
+
+def _constant_view(
+    name: str,
+    m: np.ndarray,
+    config: AuditConfig,
+    notes: list[str],
+    steps: list[str],
+    tick: Callable[[str], None],
+) -> ViewAudit:
+    """Every test skipped: the view is numerically constant (no spread to test)."""
+    why = (
+        f"the {name} view is numerically constant (every coordinate's range is at "
+        "rounding level): nothing to test"
+    )
+    for step in steps:
+        tick(step)
+    coords = {s.name: Skipped(s.name, why) for s in coordinate_tests(config.tests)}
+    mv = {s.name: Skipped(s.name, why) for s in multivariate_tests(config.tests)}
+    has_sub = "subspace tests" in steps
+    partial = ViewAudit(
+        view=name,
+        n=int(m.shape[0]),
+        d=int(m.shape[1]),
+        norms=Skipped("norms", why) if "norms" in config.tests else None,
+        coordinates=coords,
+        multivariate=mv,
+        subspaces=Skipped("subspaces", why) if has_sub else None,
+        projections=Skipped("projections", why) if "projections" in config.tests else None,
+        verdict=Verdict(None, None, None, ()),
+        notes=(*notes, why),
+    )
+    verdict = decide(partial, config)
+    return replace(partial, verdict=replace(verdict, reasons=(why, *verdict.reasons)))
 
 
 #: ``progress(label, done, total)``: called before each step of :func:`audit`
