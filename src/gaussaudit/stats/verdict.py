@@ -220,15 +220,16 @@ def _calibrated(
         checks.append((name, frac, floor, inflation))
         if frac < floor:
             calibrated = False
-            law = (
-                f"binomial law of {r.n_tested} tests at {expected:.1%}"
+            widened = (
+                ""
                 if inflation <= 1.0 + 1e-9
-                else f"law of {r.n_tested} correlated tests at {expected:.1%} "
-                f"(variance {inflation:.3g} times the binomial's)"
+                else f", widened for correlated tests (variance {inflation:.3g} times "
+                "the binomial's)"
             )
             reasons.append(
                 f"{name}: pass fraction {frac:.1%} below {floor:.1%}, the lower "
-                f"{tail:.2g} quantile of the {law}"
+                f"{tail:.2g} binomial quantile for {r.n_tested} tests at {expected:.1%}"
+                f"{widened}"
             )
     if coord and not _holm(coord, budget["coordinates"], "coordinates", reasons):
         calibrated = False
