@@ -214,11 +214,17 @@ def _full_multivariate(x: np.ndarray, config: AuditConfig) -> dict:
         extra = f"on a PCA to rank {sub.shape[1]}"
         note = f"{note}; {extra}" if note else extra
     results: dict = {}
-    gram = [s for s in specs if s.joint == "gram"]
+    # One small-n policy: every test below its declared min_rows is skipped.
+    for spec in specs:
+        if sub.shape[0] < spec.min_rows:
+            results[spec.name] = Skipped(
+                spec.name, f"needs at least {spec.min_rows} rows, got {sub.shape[0]}"
+            )
+    gram = [s for s in specs if s.joint == "gram" and s.name not in results]
     if gram:
         results.update(_gram_group(sub, gram, note))
     for spec in specs:
-        if spec.joint == "gram":
+        if spec.joint == "gram" or spec.name in results:
             continue
         if sub.shape[0] < spec.min_rows:
             results[spec.name] = Skipped(
@@ -246,8 +252,11 @@ def _subspaces(m: np.ndarray, config: AuditConfig, notes: list[str]) -> Subspace
     which = tuple(
         "hz" if s.name == "henze_zirkler" else s.name
         for s in multivariate_tests(config.tests)
-        if s.subspaces
+        if s.subspaces and sub.shape[0] >= s.min_rows
     )
+    if not which:
+        need = min((s.min_rows for s in multivariate_tests(config.tests)), default=0)
+        return Skipped("subspaces", f"needs at least {need} rows, got {sub.shape[0]}")
     try:
         result = subspace_tests(
             sub,
@@ -327,9 +336,16 @@ def _audit_view(
     dep = departure(m, margin=config.margin, seed=config.seed, columns=tested)
     sphere = _sphere(m, name, norms, config)
     partial = replace(partial, calibration=cal, departure=dep, sphere=sphere)
-    partial = replace(partial, diagnosis=diagnose(m, partial, seed=config.seed,
-                                                  raw=x.values if name == "raw" else None))  # fmt: skip
+    findings = diagnose(m, partial, seed=config.seed, raw=x.values if name == "raw" else None)
+    if isinstance(sphere, SphereResult) and sphere.consistent:
+        # The shape a normalised Gaussian has (Beta-like coordinates) is not a finding.
+        findings = tuple(f for f in findings if f.code not in _SPHERE_SHAPES)
+    partial = replace(partial, diagnosis=findings)
     return replace(partial, verdict=decide(partial, config))
+
+
+#: Findings a normalised Gaussian shows by itself at small d.
+_SPHERE_SHAPES = ("clusters", "heavy_tails", "skew")
 
 
 def _tested_columns(coords: dict) -> np.ndarray | None:
