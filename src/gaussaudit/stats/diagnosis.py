@@ -63,11 +63,13 @@ class Finding:
 
 
 def _moments(c: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    m2 = np.mean(c * c, axis=0)
+    c2 = c * c
+    m2 = c2.mean(axis=0)
     ok = m2 > 0
     m2 = np.where(ok, m2, 1.0)
-    g1 = np.where(ok, np.mean(c**3, axis=0) / m2**1.5, 0.0)
-    g2 = np.where(ok, np.mean(c**4, axis=0) / m2**2 - 3.0, 0.0)
+    g1 = np.where(ok, np.mean(c2 * c, axis=0) / m2**1.5, 0.0)
+    c2 *= c2
+    g2 = np.where(ok, c2.mean(axis=0) / m2**2 - 3.0, 0.0)
     return g1, g2
 
 
@@ -134,10 +136,13 @@ def diagnose(
         return ()
     y = x[seeded_rows(n, _MAX_ROWS, seed)] if n > _MAX_ROWS else x
     m = y.shape[0]
+    low, high = y.min(axis=0), y.max(axis=0)
+    live = high > low
+    if not live.all():
+        y, low = y[:, live], low[live]
     c = y - y.mean(axis=0)
     c -= c.mean(axis=0)
-    live = np.ptp(y, axis=0) > 0
-    g1, g2 = _moments(c[:, live]) if live.any() else (np.zeros(0), np.zeros(0))
+    g1, g2 = _moments(c) if live.any() else (np.zeros(0), np.zeros(0))
     findings: list[Finding] = []
     se1, se2 = np.sqrt(6.0 / m), np.sqrt(24.0 / m)
     # Extreme-value allowance for the largest of d coordinates, plus a floor.
@@ -171,10 +176,10 @@ def diagnose(
                 )  # fmt: skip
             )
     if live.any():
-        at_min = np.mean(y[:, live] == np.min(y[:, live], axis=0), axis=0)
+        at_min = np.count_nonzero(y == low, axis=0) / m
         sparse = int(np.sum(at_min >= max(0.01, 5.0 / m)))
         if sparse:
-            zero = float(np.mean(y[:, live] == 0.0))
+            zero = float(np.count_nonzero(y == 0.0) / y.size)
             findings.append(
                 Finding(
                     "post_relu",
@@ -186,7 +191,7 @@ def diagnose(
                 )  # fmt: skip
             )
     if live.sum() >= 1 and m >= 50:
-        cl = c[:, live]
+        cl = c
         lead = _leading_directions(cl, min(_LEADING, cl.shape[1]), seed)
         scores = cl @ lead
         s1, s2 = _moments(scores - scores.mean(axis=0))
