@@ -51,7 +51,7 @@ def main() -> None:
     for n in map(int, args.rows.split(",")):
         for d in map(int, args.dims.split(",")):
             base = BIG_REPS.get(n, REPS[n]) if d >= 512 else REPS[n]
-            reps = max(2, int(round(base * args.scale)))
+            reps = max(2, round(base * args.scale))
             counts = {v: [0, 0] for v in cfg.views}
             start = time.perf_counter()
             for rep in range(reps):

@@ -66,7 +66,9 @@ def main() -> None:
     parser.add_argument("--reps", type=int, default=1)
     args = parser.parse_args()
     cfg = AuditConfig(views="all", verdict="calibrated")
-    print("| alternative | view | paper | old calibrated | new calibrated | practical | diagnosis |")
+    print(
+        "| alternative | view | paper | old calibrated | new calibrated | practical | diagnosis |"
+    )
     print("|---|---|---|---|---|---|---|")
     for label, make in ALTERNATIVES.items():
         rows: dict[str, list] = {}

@@ -119,9 +119,12 @@ def test_gaussian_small_d_passes_new_rule(rng):
     fails = 0
     for rep in range(6):
         x = anisotropic(2000, 8, np.random.default_rng(rep))
-        fails += audit(x, views=("raw",), tests=QUICK_TESTS, seed=rep, **FAST).views[
-            "raw"
-        ].verdict.calibrated is False
+        fails += (
+            audit(x, views=("raw",), tests=QUICK_TESTS, seed=rep, **FAST)
+            .views["raw"]
+            .verdict.calibrated
+            is False
+        )
     assert fails <= 2
 
 

@@ -57,9 +57,13 @@ def test_normalized_view_reports_sphere_json_shape():
 
 def test_sphere_setting_forces_and_disables():
     x = np.random.default_rng(5).standard_normal((500, 4))
-    assert audit(x, views=("raw",), projections=8, subspaces=0, sphere=True).views[
-        "raw"
-    ].sphere is not None
-    assert audit(x, views=("normalized",), projections=8, subspaces=0, sphere=False).views[
-        "normalized"
-    ].sphere is None
+    assert (
+        audit(x, views=("raw",), projections=8, subspaces=0, sphere=True).views["raw"].sphere
+        is not None
+    )
+    assert (
+        audit(x, views=("normalized",), projections=8, subspaces=0, sphere=False)
+        .views["normalized"]
+        .sphere
+        is None
+    )

@@ -21,7 +21,10 @@ import numpy as np
 from ..errors import NotApplicableError
 from ._sampling import describe_subsample, seeded_rows
 from ._validation import MatrixCheck, ValidatedMatrix, constant_columns, validate
+from .calibration import ViewCalibration, calibrate_view
 from .config import FULL_MULTIVARIATE, VERDICTS, AuditConfig, parse_views
+from .departure import Departure, departure
+from .diagnosis import Finding, diagnose
 from .geometry import make_view, pca_whiten
 from .multivariate import mardia_henze_zirkler, subspace_tests
 from .norms import norm_concentration
@@ -34,12 +37,9 @@ from .results import (
     Skipped,
     SubspaceResult,
 )
+from .sphere import SphereResult, near_constant_norm, sphere_reference
 from .tests import TestSpec, coordinate_tests, multivariate_tests, parse_tests, test_names
 from .univariate import anderson_darling_dagostino_pearson
-from .calibration import ViewCalibration, calibrate_view
-from .departure import Departure, departure
-from .diagnosis import Finding, diagnose
-from .sphere import SphereResult, near_constant_norm, sphere_reference
 from .verdict import Verdict, decide
 
 __all__ = [
@@ -281,8 +281,10 @@ def _audit_view(
     # Validated once per view; every test below takes it without scanning again.
     valid = x if name == "raw" else validate(m, name=f"the {name} view")
     notes = list(view.notes)
-    if m.shape[1] and valid.check.constant_columns is not None and (
-        len(valid.check.constant_columns) == m.shape[1]
+    if (
+        m.shape[1]
+        and valid.check.constant_columns is not None
+        and (len(valid.check.constant_columns) == m.shape[1])
     ):
         return _constant_view(name, m, config, notes, steps, tick)
     norms = None

@@ -429,9 +429,9 @@ def norm_cv_test(
 
     Notes
     -----
-    ``Q = ||z||^2 = sum_k l_k g_k^2 + 2 m' S^(1/2) g + ||m||^2`` with ``l`` the
-    eigenvalues of S; the cross term is drawn as an independent
-    ``N(0, 4 m'Sm)`` (exact first two cumulants of Q, no eigenvectors needed). ``E sqrt(Q)`` is estimated from the
+    ``Q = ||z||^2`` is drawn under ``N(mean, S_adj)`` (see :func:`_norm_sq_draws`:
+    exact draws when d <= rows, else with an independent linear term; the
+    sample spectrum's small-sample spread removed). ``E sqrt(Q)`` is estimated from the
     draws with the Taylor polynomial of ``sqrt(1+u)`` as a control variate
     (its expectation is exact), so the reference CV is accurate to far below
     its sampling error. The standard deviation of the sample CV is the
@@ -461,7 +461,9 @@ def norm_cv_test(
     ref = float(np.sqrt(var_r) / e_r)
     r = np.sqrt(np.clip(q, 0.0, None))
     sd_r = np.sqrt(var_r)
-    influence = (r * r - m1 - 2.0 * e_r * (r - e_r)) / (2.0 * sd_r * e_r) - sd_r * (r - e_r) / e_r**2
+    influence = (r * r - m1 - 2.0 * e_r * (r - e_r)) / (2.0 * sd_r * e_r) - sd_r * (
+        r - e_r
+    ) / e_r**2
     sd = float(influence.std() / np.sqrt(n))
     z = (cv - ref) / sd
     return NormCVTest(cv, ref, sd, float(z), float(2.0 * stats.norm.sf(abs(z))))

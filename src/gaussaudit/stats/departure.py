@@ -111,9 +111,7 @@ def null_w1(n: int, *, draws: int = 100, seed: int = 20261203) -> tuple[float, f
     True
     """
     rng = np.random.default_rng(seed + n)
-    w = np.concatenate(
-        [wasserstein_normal(rng.standard_normal((n, k))) for k in _chunks(draws, n)]
-    )
+    w = np.concatenate([wasserstein_normal(rng.standard_normal((n, k))) for k in _chunks(draws, n)])
     return float(w.mean()), float(w.std(ddof=1))
 
 

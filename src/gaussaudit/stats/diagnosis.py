@@ -95,7 +95,7 @@ def _leading_directions(c: np.ndarray, k: int, seed: int) -> np.ndarray:
     for _ in range(6):
         q = np.linalg.qr(c.T @ (c @ q))[0]
     small = (c @ q).T @ (c @ q)
-    w, v = np.linalg.eigh(small)
+    _, v = np.linalg.eigh(small)
     return q @ v[:, ::-1][:, :k]
 
 
@@ -158,9 +158,12 @@ def diagnose(
                     f"{heavy} of {g2.size} coordinates beyond the Gaussian range); "
                     "look for outliers or a few large-magnitude dimensions, and judge the "
                     "departure by its size (departure.value) rather than by p-values.",
-                    {"median_excess_kurtosis": med2, "max_excess_kurtosis": max2,
-                     "coordinates": heavy},
-                )  # fmt: skip
+                    {
+                        "median_excess_kurtosis": med2,
+                        "max_excess_kurtosis": max2,
+                        "coordinates": heavy,
+                    },
+                )
             )
         med1, max1 = float(np.median(np.abs(g1))), float(np.max(np.abs(g1)))
         skewed = int(np.sum(np.abs(g1) > max(0.3, k * se1)))
@@ -171,9 +174,8 @@ def diagnose(
                     f"Skew: median |skewness| {med1:.2g} (max {max1:.2g}; {skewed} of "
                     f"{g1.size} coordinates beyond the Gaussian range); a one-sided "
                     "activation or a log-normal scale often causes this.",
-                    {"median_abs_skewness": med1, "max_abs_skewness": max1,
-                     "coordinates": skewed},
-                )  # fmt: skip
+                    {"median_abs_skewness": med1, "max_abs_skewness": max1, "coordinates": skewed},
+                )
             )
     if live.any():
         at_min = np.count_nonzero(y == low, axis=0) / m
@@ -186,9 +188,12 @@ def diagnose(
                     f"Sparsity: {sparse} of {int(live.sum())} coordinates have a mass of "
                     f"rows at exactly their minimum ({zero:.0%} of all values are 0), as "
                     "after a ReLU; audit the pre-activation features instead.",
-                    {"coordinates": sparse, "zero_fraction": zero,
-                     "max_mass_at_minimum": float(at_min.max())},
-                )  # fmt: skip
+                    {
+                        "coordinates": sparse,
+                        "zero_fraction": zero,
+                        "max_mass_at_minimum": float(at_min.max()),
+                    },
+                )
             )
     if live.sum() >= 1 and m >= 50:
         cl = c
@@ -206,9 +211,11 @@ def diagnose(
                     f"coefficient {bc[j]:.2f} (> 0.555 suggests several modes) and excess "
                     f"kurtosis {s2[j]:.2g}; the data look like a mixture, so audit each "
                     "cluster (e.g. per class) separately.",
-                    {"bimodality_coefficient": float(bc.max()),
-                     "min_component_excess_kurtosis": float(s2.min())},
-                )  # fmt: skip
+                    {
+                        "bimodality_coefficient": float(bc.max()),
+                        "min_component_excess_kurtosis": float(s2.min()),
+                    },
+                )
             )
     norm_cv = getattr(getattr(view, "calibration", None), "norm_cv", None)
     if getattr(norm_cv, "statistic", 0.0) > 4.0:
@@ -217,11 +224,11 @@ def diagnose(
                 "scale_mixture",
                 f"Scale mixture: the norms spread more than a Gaussian's (CV "
                 f"{norm_cv.cv:.3g} against {norm_cv.cv_reference:.3g}, z = "
-                f"{norm_cv.statistic:.1f}); rows have different overall scales, so "
-                "normalise rows (normalized view) before judging directions.",
-                {"cv": norm_cv.cv, "cv_reference": norm_cv.cv_reference,
-                 "z": norm_cv.statistic},
-            )  # fmt: skip
+                f"{norm_cv.statistic:.1f}): rows have different overall scales (or "
+                "many coordinates have heavy tails); normalise rows (normalized view) "
+                "before judging directions.",
+                {"cv": norm_cv.cv, "cv_reference": norm_cv.cv_reference, "z": norm_cv.statistic},
+            )
         )
     src = raw if raw is not None else x
     sample = np.asarray(src[seeded_rows(src.shape[0], min(src.shape[0], 2000), seed)])

@@ -1,4 +1,4 @@
-"""Sphere-aware reference: is this what a normalised Gaussian looks like?
+"""Sphere-aware reference: does this look like a normalised Gaussian?
 
 For L2-normalised embeddings at small d the coordinates are Beta-like, not
 Gaussian, so "normalized: not Gaussian" is true but answers the wrong
@@ -114,7 +114,7 @@ def _fitted_normalised_gaussian(u: np.ndarray, mean: np.ndarray, seed: int) -> n
 
 
 def _ks_pvalues(dstat: np.ndarray, n_eff: float) -> np.ndarray:
-    return stats.kstwo.sf(dstat, max(int(round(n_eff)), 1))
+    return stats.kstwo.sf(dstat, max(round(n_eff), 1))
 
 
 def sphere_reference(

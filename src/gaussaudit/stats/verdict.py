@@ -165,7 +165,9 @@ def _coordinate_pvalues(view: Any) -> list[tuple[str, float]]:
     for name in HOLM_COORDINATE_TESTS:
         r = view.coordinates.get(name)
         if isinstance(r, CoordinateTestResult) and r.n_tested:
-            out += [(f"{name}[{int(c)}]", float(p)) for c, p in zip(r.columns, r.pvalues)]
+            out += [
+                (f"{name}[{int(c)}]", float(p)) for c, p in zip(r.columns, r.pvalues, strict=True)
+            ]
     return out
 
 
@@ -174,9 +176,7 @@ def _budgets(weights: dict[str, int], alpha: float) -> dict[str, float]:
     return {k: alpha * w / total for k, w in weights.items() if w}
 
 
-def _holm(
-    pvals: list[tuple[str, float]], level: float, what: str, reasons: list[str]
-) -> bool:
+def _holm(pvals: list[tuple[str, float]], level: float, what: str, reasons: list[str]) -> bool:
     labels = [lab for lab, _ in pvals]
     rejected = reject(np.array([p for _, p in pvals]), level, method="holm")
     if not rejected.any():
@@ -263,7 +263,9 @@ def _practical(view: Any, reasons: list[str]) -> bool | None:
     return ok
 
 
-def _headline_note(paper: bool | None, calibrated: bool | None, practical: bool | None) -> str | None:
+def _headline_note(
+    paper: bool | None, calibrated: bool | None, practical: bool | None
+) -> str | None:
     """One sentence when the verdicts disagree, saying why both can be true."""
     if paper is None or calibrated is None or paper == calibrated:
         return None
