@@ -23,9 +23,9 @@ rigorous bound ``a(rho) <= |rho|`` (Gebelein's maximal correlation of a
 bivariate normal, which tensorises over i.i.d. rows). The floor is then the
 lower quantile of the beta-binomial law with mean p and that variance.
 
-R is estimated from a seeded subsample of at most ``max_rows`` rows (default
-2,000; cost ``max_rows * d^2`` once per view, about 0.2 s at d = 768), and for
-d > 1,024 the coordinate sum from a seeded subset of 512 columns, scaled up.
+R is estimated from a seeded subsample of ``max(2000, 5e7 / d^2)`` rows (all
+rows at small d; cost about 0.2 s at d = 768), and for d > 1,024 the
+coordinate sum from a seeded subset of 512 columns, scaled up.
 """
 
 from __future__ import annotations
@@ -282,8 +282,13 @@ class ViewCovariance:
         return ev, float(mu @ mu), float(np.sum((c @ mu) ** 2) / k)
 
 
-def view_covariance(x: np.ndarray, *, max_rows: int = 2000, seed: int = 0) -> ViewCovariance:
-    """Estimate a view's covariance from at most ``max_rows`` seeded rows.
+def view_covariance(
+    x: np.ndarray, *, max_rows: int | None = None, seed: int = 0
+) -> ViewCovariance:
+    """Estimate a view's covariance from a seeded row subsample.
+
+    ``max_rows`` defaults to ``max(2000, 5e7 / d^2)`` rows (all rows at small d),
+    so the cost is at most about ``max(2000 d^2, 5e7)`` multiply-adds.
 
     Examples
     --------
@@ -291,7 +296,9 @@ def view_covariance(x: np.ndarray, *, max_rows: int = 2000, seed: int = 0) -> Vi
     >>> view_covariance(x).correlation().shape
     (3, 3)
     """
-    n = x.shape[0]
+    n, d = x.shape
+    if max_rows is None:
+        max_rows = max(2000, int(5e7 // max(d * d, 1)))
     sub = x[seeded_rows(n, max_rows, seed)] if n > max_rows else x
     top = float(np.max(np.abs(sub))) if sub.size else 0.0
     scale = float(np.ldexp(1.0, np.frexp(top)[1])) if top > 0 else 1.0
@@ -324,7 +331,8 @@ class NormCVTest:
         CV of ``||z||`` for ``z ~ N(mean, S)`` with the fitted covariance
         (spectrum corrected for its small-sample spread).
     sd : float
-        Standard deviation of the sample CV of n Gaussian rows.
+        Standard deviation of ``cv - cv_reference`` under H0 (a conservative
+        bound that accounts for the reference being estimated).
     statistic : float
         ``(cv - cv_reference) / sd``.
     pvalue : float
@@ -407,7 +415,7 @@ def _shrink_factor(t1: float, t2: float, d: int, n: int) -> float:
 
 
 def norm_cv_test(
-    norms: np.ndarray, cov: ViewCovariance, *, draws: int = 2000, seed: int = 0
+    norms: np.ndarray, cov: ViewCovariance, *, draws: int | None = None, seed: int = 0
 ) -> NormCVTest | None:
     """Test the CV of the row norms against the fitted Gaussian's.
 
@@ -417,9 +425,11 @@ def norm_cv_test(
         Row norms of the view (``NormResult.norms``).
     cov : ViewCovariance
         The view's covariance and mean.
-    draws : int
-        Seeded draws of ``||z||^2`` used for the higher moments (cost
-        ``draws * d^2`` for d <= 2,000 rows; about 0.1 s at d = 768).
+    draws : int, optional
+        Seeded draws of ``||z||^2`` used for the higher moments; default
+        ``min(200000, max(2000, 2e6 / d))`` (cost ``draws * d^2``; about 0.2 s
+        at d = 768; many draws at small d, where the CV is large and the
+        reference needs them).
     seed : int
 
     Returns
@@ -434,8 +444,10 @@ def norm_cv_test(
     sample spectrum's small-sample spread removed). ``E sqrt(Q)`` is estimated from the
     draws with the Taylor polynomial of ``sqrt(1+u)`` as a control variate
     (its expectation is exact), so the reference CV is accurate to far below
-    its sampling error. The standard deviation of the sample CV is the
-    delta-method (influence function) value, estimated on the draws.
+    its sampling error. The sd of ``cv - cv_reference`` is the sample CV's
+    influence-function sd (estimated on the draws) times
+    ``sqrt(max(1/rows - 1/n, 1/n))``, a bound valid because the Gaussian
+    plug-in reference is efficient under H0.
 
     Examples
     --------
@@ -449,6 +461,9 @@ def norm_cv_test(
     if n < 20 or not mean_r > 0:
         return None
     cv = float(norms.std() / mean_r)
+    d = cov.centred.shape[1]
+    if draws is None:
+        draws = min(200_000, max(2000, 2_000_000 // max(d, 1)))
     q, m1, k2 = _norm_sq_draws(cov, draws, seed)
     if not m1 > 0:
         return None
@@ -464,7 +479,12 @@ def norm_cv_test(
     influence = (r * r - m1 - 2.0 * e_r * (r - e_r)) / (2.0 * sd_r * e_r) - sd_r * (
         r - e_r
     ) / e_r**2
-    sd = float(influence.std() / np.sqrt(n))
+    # The reference is estimated too (from cov.rows of the n rows). Under H0 the
+    # plug-in Gaussian CV is efficient, so its influence variance V_e <= V_c, the
+    # sample CV's, and Cov(sample CV, plug-in) = V_e / n (Hausman); hence
+    # Var(cv - ref) = V_c/n + V_e (1/rows - 2/n) <= V_c max(1/rows - 1/n, 1/n).
+    rows = min(max(cov.rows, 1), n)
+    sd = float(influence.std() * np.sqrt(max(1.0 / rows - 1.0 / n, 1.0 / n)))
     z = (cv - ref) / sd
     return NormCVTest(cv, ref, sd, float(z), float(2.0 * stats.norm.sf(abs(z))))
 

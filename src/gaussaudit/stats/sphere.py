@@ -1,4 +1,4 @@
-"""Sphere-aware reference: does this look like a normalised Gaussian?
+"""Sphere-aware reference: is this what a normalised Gaussian looks like.
 
 For L2-normalised embeddings at small d the coordinates are Beta-like, not
 Gaussian, so "normalized: not Gaussian" is true but answers the wrong
