@@ -282,9 +282,7 @@ class ViewCovariance:
         return ev, float(mu @ mu), float(np.sum((c @ mu) ** 2) / k)
 
 
-def view_covariance(
-    x: np.ndarray, *, max_rows: int | None = None, seed: int = 0
-) -> ViewCovariance:
+def view_covariance(x: np.ndarray, *, max_rows: int | None = None, seed: int = 0) -> ViewCovariance:
     """Estimate a view's covariance from a seeded row subsample.
 
     ``max_rows`` defaults to ``max(2000, 5e7 / d^2)`` rows (all rows at small d),
