@@ -225,7 +225,7 @@ def _calibrated(
             calibrated = False
             widened = (
                 ""
-                if inflation <= 1.0 + 1e-9
+                if inflation < 1.005
                 else f", widened for correlated tests (variance {inflation:.3g} times "
                 "the binomial's)"
             )
