@@ -21,7 +21,10 @@ import numpy as np
 from ..errors import NotApplicableError
 from ._sampling import describe_subsample, seeded_rows
 from ._validation import MatrixCheck, ValidatedMatrix, constant_columns, validate
+from .calibration import ViewCalibration, calibrate_view
 from .config import FULL_MULTIVARIATE, VERDICTS, AuditConfig, parse_views
+from .departure import Departure, departure
+from .diagnosis import Finding, diagnose
 from .geometry import make_view, pca_whiten
 from .multivariate import mardia_henze_zirkler, subspace_tests
 from .norms import norm_concentration
@@ -34,6 +37,7 @@ from .results import (
     Skipped,
     SubspaceResult,
 )
+from .sphere import SphereResult, near_constant_norm, sphere_reference
 from .tests import TestSpec, coordinate_tests, multivariate_tests, parse_tests, test_names
 from .univariate import anderson_darling_dagostino_pearson
 from .verdict import Verdict, decide
@@ -73,6 +77,14 @@ class ViewAudit:
     projections: ProjectionResult | Skipped | None
     verdict: Verdict
     notes: tuple[str, ...] = ()
+    #: Dependence corrections and the norm-CV test (:mod:`.calibration`).
+    calibration: ViewCalibration | None = None
+    #: How far from Gaussian (:mod:`.departure`), ``views.<view>.departure``.
+    departure: Departure | None = None
+    #: Sphere reference (:mod:`.sphere`), ``views.<view>.sphere``.
+    sphere: SphereResult | Skipped | None = None
+    #: What kind of departure (:mod:`.diagnosis`), ``views.<view>.diagnosis``.
+    diagnosis: tuple[Finding, ...] = ()
 
 
 @dataclass(frozen=True, eq=False)
@@ -202,11 +214,17 @@ def _full_multivariate(x: np.ndarray, config: AuditConfig) -> dict:
         extra = f"on a PCA to rank {sub.shape[1]}"
         note = f"{note}; {extra}" if note else extra
     results: dict = {}
-    gram = [s for s in specs if s.joint == "gram"]
+    # One small-n policy: every test below its declared min_rows is skipped.
+    for spec in specs:
+        if sub.shape[0] < spec.min_rows:
+            results[spec.name] = Skipped(
+                spec.name, f"needs at least {spec.min_rows} rows, got {sub.shape[0]}"
+            )
+    gram = [s for s in specs if s.joint == "gram" and s.name not in results]
     if gram:
         results.update(_gram_group(sub, gram, note))
     for spec in specs:
-        if spec.joint == "gram":
+        if spec.joint == "gram" or spec.name in results:
             continue
         if sub.shape[0] < spec.min_rows:
             results[spec.name] = Skipped(
@@ -234,8 +252,11 @@ def _subspaces(m: np.ndarray, config: AuditConfig, notes: list[str]) -> Subspace
     which = tuple(
         "hz" if s.name == "henze_zirkler" else s.name
         for s in multivariate_tests(config.tests)
-        if s.subspaces
+        if s.subspaces and sub.shape[0] >= s.min_rows
     )
+    if not which:
+        need = min((s.min_rows for s in multivariate_tests(config.tests)), default=0)
+        return Skipped("subspaces", f"needs at least {need} rows, got {sub.shape[0]}")
     try:
         result = subspace_tests(
             sub,
@@ -260,6 +281,12 @@ def _audit_view(
     # Validated once per view; every test below takes it without scanning again.
     valid = x if name == "raw" else validate(m, name=f"the {name} view")
     notes = list(view.notes)
+    if (
+        m.shape[1]
+        and valid.check.constant_columns is not None
+        and (len(valid.check.constant_columns) == m.shape[1])
+    ):
+        return _constant_view(name, m, config, notes, steps, tick)
     norms = None
     if "norms" in steps:
         tick("norms")
@@ -291,6 +318,8 @@ def _audit_view(
             )
         except NotApplicableError as err:
             projections = Skipped("projections", str(err))
+    if config.projections == 0 and "projections" in config.tests:
+        projections = Skipped("projections", "projections = 0: no random directions tested")
     partial = ViewAudit(
         view=name,
         n=int(m.shape[0]),
@@ -303,7 +332,77 @@ def _audit_view(
         verdict=Verdict(None, None, None, ()),
         notes=tuple(notes),
     )
+    tested = _tested_columns(coords)
+    cal = calibrate_view(m, name, partial, alpha=config.alpha, seed=config.seed,
+                         mode=config.calibration)  # fmt: skip
+    dep = departure(m, margin=config.margin, seed=config.seed, columns=tested)
+    sphere = _sphere(m, name, norms, config)
+    partial = replace(partial, calibration=cal, departure=dep, sphere=sphere)
+    findings = diagnose(m, partial, seed=config.seed, raw=x.values if name == "raw" else None)
+    if isinstance(sphere, SphereResult) and sphere.consistent:
+        # The shape a normalised Gaussian has (Beta-like coordinates) is not a finding.
+        findings = tuple(f for f in findings if f.code not in _SPHERE_SHAPES)
+    partial = replace(partial, diagnosis=findings)
     return replace(partial, verdict=decide(partial, config))
+
+
+#: Findings a normalised Gaussian shows by itself at small d.
+_SPHERE_SHAPES = ("clusters", "heavy_tails", "skew")
+
+
+def _tested_columns(coords: dict) -> np.ndarray | None:
+    for r in coords.values():
+        if isinstance(r, CoordinateTestResult):
+            return r.columns
+    return None
+
+
+def _sphere(
+    m: np.ndarray, name: str, norms: NormResult | Skipped | None, config: AuditConfig
+) -> SphereResult | Skipped | None:
+    if config.sphere is False:
+        return None
+    row_norms = norms.norms if isinstance(norms, NormResult) else np.linalg.norm(m, axis=1)
+    if config.sphere is None and not near_constant_norm(row_norms):
+        return None
+    result = sphere_reference(m, alpha=config.alpha, seed=config.seed)
+    if result is None:
+        return Skipped("sphere", "needs d >= 2, at least 20 rows and no zero row")
+    return result
+
+
+def _constant_view(
+    name: str,
+    m: np.ndarray,
+    config: AuditConfig,
+    notes: list[str],
+    steps: list[str],
+    tick: Callable[[str], None],
+) -> ViewAudit:
+    """Every test skipped: the view is numerically constant (no spread to test)."""
+    why = (
+        f"the {name} view is numerically constant (every coordinate's range is at "
+        "rounding level): nothing to test"
+    )
+    for step in steps:
+        tick(step)
+    coords = {s.name: Skipped(s.name, why) for s in coordinate_tests(config.tests)}
+    mv = {s.name: Skipped(s.name, why) for s in multivariate_tests(config.tests)}
+    has_sub = "subspace tests" in steps
+    partial = ViewAudit(
+        view=name,
+        n=int(m.shape[0]),
+        d=int(m.shape[1]),
+        norms=Skipped("norms", why) if "norms" in config.tests else None,
+        coordinates=coords,
+        multivariate=mv,
+        subspaces=Skipped("subspaces", why) if has_sub else None,
+        projections=Skipped("projections", why) if "projections" in config.tests else None,
+        verdict=Verdict(None, None, None, ()),
+        notes=(*notes, why),
+    )
+    verdict = decide(partial, config)
+    return replace(partial, verdict=replace(verdict, reasons=(why, *verdict.reasons)))
 
 
 #: ``progress(label, done, total)``: called before each step of :func:`audit`

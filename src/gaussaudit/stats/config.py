@@ -25,6 +25,7 @@ from ..errors import UnknownNameError, UsageError
 from .tests import AD_THRESHOLD, default_tests, parse_tests
 
 __all__ = [
+    "CALIBRATIONS",
     "FULL_MULTIVARIATE",
     "VERDICTS",
     "VIEWS",
@@ -40,6 +41,9 @@ __all__ = [
 #: The views of an embedding matrix the battery can audit (see :mod:`.geometry`).
 VIEWS = ("raw", "normalized", "whitened")
 VERDICTS = ("paper", "calibrated")
+#: Floors of the calibrated verdict: corrected for correlated columns, or the
+#: old independent-binomial rule (see :mod:`gaussaudit.stats.calibration`).
+CALIBRATIONS = ("dependence", "binomial")
 FULL_MULTIVARIATE = ("auto", "always", "never")
 
 #: Words for the type kinds used in messages.
@@ -140,6 +144,18 @@ class AuditConfig:
         The Anderson–Darling pass threshold on raw A² (the paper's 0.752).
     verdict : {"paper", "calibrated"}
         Which verdict is the headline ``gaussian`` flag.
+    calibration : {"dependence", "binomial"}
+        Floors of the calibrated verdict: ``dependence`` corrects the pass-fraction
+        floors for correlated columns and adds the per-coordinate Holm family and
+        the norm-CV test; ``binomial`` is the previous rule (liberal at small d).
+    margin : float
+        Mean Wasserstein-1 distance (in standard deviations) between the
+        standardised coordinates and N(0, 1) regarded as negligible; the
+        practical verdict compares the departure's 95 % interval with it.
+    sphere : bool or None
+        Compare rows with a normalised Gaussian (the sphere reference): None
+        (auto) when the row norms are constant to a CV of 1e-3, True always,
+        False never.
     """
 
     alpha: float = setting(0.05, help="Level of every test.", kind="float")
@@ -182,6 +198,25 @@ class AuditConfig:
         choices=VERDICTS,
     )
 
+    calibration: str = setting(
+        "dependence",
+        help="Calibrated verdict floors: dependence (corrected for correlated columns) "
+        "or binomial (previous rule).",
+        kind="str",
+        choices=CALIBRATIONS,
+    )
+    margin: float = setting(
+        0.02,
+        help="Negligible mean W1 distance to N(0,1), in standard deviations.",
+        kind="float",
+    )
+    sphere: bool | None = setting(
+        None,
+        help="Sphere reference: on for constant-norm rows (unset), always, or never.",
+        kind="bool",
+        cli=False,
+    )
+
     def __post_init__(self) -> None:
         set_ = object.__setattr__
         set_(self, "views", parse_views(self.views))
@@ -194,7 +229,11 @@ class AuditConfig:
             choices = f.metadata.get("choices")
             value = getattr(self, f.name)
             if choices and value not in choices:
-                what = {"verdict": "verdict", "full_multivariate": "full-multivariate mode"}
+                what = {
+                    "verdict": "verdict",
+                    "full_multivariate": "full-multivariate mode",
+                    "calibration": "calibration",
+                }
                 raise UnknownNameError(what.get(f.name, f.name), value, choices)
         if self.seed < 0:
             raise UsageError(f"seed must be >= 0, got {self.seed}")
@@ -202,6 +241,8 @@ class AuditConfig:
             raise UsageError(f"max_samples must be at least 8, got {self.max_samples}")
         if self.projections < 0 or self.subspaces < 0 or self.subspace_dim < 1:
             raise UsageError("projections and subspaces must be >= 0, subspace_dim >= 1")
+        if not self.margin >= 0.0:
+            raise UsageError(f"margin must be >= 0, got {self.margin}")
         if self.multivariate_max_rows < 20:
             raise UsageError("multivariate_max_rows must be at least 20")
 

@@ -91,6 +91,7 @@ def moments(y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 
 def _moment_block(block: np.ndarray) -> np.ndarray:
     c = block - block.mean(axis=0)
+    c -= c.mean(axis=0)  # second pass: the first mean's rounding, ~1e-16 * |mean|, is removed
     c2 = c * c
     m2 = c2.mean(axis=0)
     c *= c2
