@@ -248,7 +248,9 @@ def _view(v: ViewAudit, alpha: float) -> dict:
         if projections is None:
             projections = {"n_projections": 0}
         elif "skipped" in projections:
-            projections = {"n_projections": 0, "directions_skipped": projections["skipped"]}
+            # the contract's ``skipped`` key, and the older name kept beside it
+            reason = projections["skipped"]
+            projections = {"n_projections": 0, "skipped": reason, "directions_skipped": reason}
         projections["subspaces"] = subspaces
     out: dict[str, Any] = {
         "n": v.n,
@@ -261,11 +263,23 @@ def _view(v: ViewAudit, alpha: float) -> dict:
             "gaussian": v.verdict.gaussian,
             "paper_rule": v.verdict.paper_rule,
             "calibrated": v.verdict.calibrated,
+            "practically_gaussian": getattr(v.verdict, "practically_gaussian", None),
             "reasons": list(v.verdict.reasons),
         },
+        "departure": _to_dict(getattr(v, "departure", None)),
+        "sphere": _to_dict(getattr(v, "sphere", None)),
+        "diagnosis": [_to_dict(f) for f in getattr(v, "diagnosis", ()) or ()],
+        "calibration": _to_dict(getattr(v, "calibration", None)),
         "notes": list(v.notes),
     }
     return {k: val for k, val in out.items() if val is not None}
+
+
+def _to_dict(result: Any) -> Any:
+    """JSON form of a result with a ``to_dict()`` (departure, sphere, findings)."""
+    if result is None:
+        return None
+    return result.to_dict() if hasattr(result, "to_dict") else result
 
 
 def build_report(
