@@ -3,10 +3,10 @@
 import numpy as np
 import pytest
 
-from gaussaudit.api import audit_file
 from gaussaudit.errors import InvalidEmbeddingsError
 from gaussaudit.io import load_embeddings
 from gaussaudit.stats import AuditConfig, audit
+from gaussaudit.workflows import audit_file
 
 FAST = {"projections": 8, "subspaces": 2, "subspace_dim": 3, "multivariate_max_rows": 300}
 

@@ -17,8 +17,8 @@ import pytest
 
 pytest.importorskip("torch")
 
-from gaussaudit.api import embed_and_audit
 from gaussaudit.stats import AuditConfig
+from gaussaudit.workflows import embed_and_audit
 
 pytestmark = pytest.mark.torch
 

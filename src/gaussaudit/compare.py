@@ -344,7 +344,7 @@ def compare_reports(
     ----------
     base, new : dict
         Report models (``json.load`` of two JSON reports, or
-        :func:`gaussaudit.api.audit_file` results).
+        :func:`gaussaudit.workflows.audit_file` results).
     thresholds : CompareThresholds, optional
         Defaults: ``max_drop=0.02``, ``max_cv_increase=0.01``, verdict flips count.
     views : sequence of str, optional

@@ -11,13 +11,13 @@ import sys
 import typer
 
 from ._errors import EXIT_USAGE, exit_code_for, fail
+from .audit_cmd import test
 from .check_cmd import check
 from .compare_cmd import compare
 from .demo_cmd import demo
 from .embed_cmd import embed, run
 from .list_cmd import list_names
 from .reproduce_cmd import reproduce_app
-from .test_cmd import test
 from .train_cmd import train_app
 
 __all__ = ["app", "main"]

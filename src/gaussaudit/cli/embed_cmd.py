@@ -203,9 +203,9 @@ def run(
     """
     from rich.console import Console
 
-    from ..api import embed_and_audit
     from ..report.sink import check_outputs, emit
     from ..stats.config import settings_from_mapping
+    from ..workflows import embed_and_audit
     from ._progress import audit_progress
 
     check_outputs([report_out], what="report")

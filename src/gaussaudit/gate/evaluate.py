@@ -1,7 +1,7 @@
 """Gate evaluation: a report model checked against a :class:`GateConfig`.
 
 :func:`evaluate_gates` checks a report model (the dict of
-``docs/json-contract.md``, from :func:`gaussaudit.api.audit_file` or a saved
+``docs/json-contract.md``, from :func:`gaussaudit.workflows.audit_file` or a saved
 JSON report) view by view and returns a :class:`GateResult`; :func:`check_file`
 and :func:`check_array` audit and evaluate in one call.
 
@@ -246,7 +246,7 @@ def evaluate_gates(report: Mapping[str, Any], config: GateConfig) -> GateResult:
     Parameters
     ----------
     report : dict
-        A report model (from :func:`gaussaudit.api.audit_file`, or a JSON report
+        A report model (from :func:`gaussaudit.workflows.audit_file`, or a JSON report
         read back with ``json.load``).
     config : GateConfig
 
@@ -374,7 +374,7 @@ def check_file(
         The report model with the additive key ``"gates"`` (:meth:`GateResult.to_dict`).
     result : GateResult
     """
-    from ..api import audit_file
+    from ..workflows import audit_file
 
     config = gate_config or GateConfig()
     report = audit_file(

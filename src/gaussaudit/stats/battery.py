@@ -25,7 +25,6 @@ from .calibration import ViewCalibration, calibrate_view
 from .config import FULL_MULTIVARIATE, VERDICTS, AuditConfig, parse_views
 from .departure import Departure, departure
 from .diagnosis import Finding, diagnose
-from .geometry import make_view, pca_whiten
 from .multivariate import mardia_henze_zirkler, subspace_tests
 from .norms import norm_concentration
 from .results import (
@@ -41,6 +40,7 @@ from .sphere import SphereResult, near_constant_norm, sphere_reference
 from .tests import TestSpec, coordinate_tests, multivariate_tests, parse_tests, test_names
 from .univariate import anderson_darling_dagostino_pearson
 from .verdict import Verdict, decide
+from .views import make_view, pca_whiten
 
 __all__ = [
     "COORDINATE_TESTS",

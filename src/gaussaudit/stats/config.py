@@ -38,7 +38,7 @@ __all__ = [
     "settings_from_mapping",
 ]
 
-#: The views of an embedding matrix the battery can audit (see :mod:`.geometry`).
+#: The views of an embedding matrix the battery can audit (see :mod:`.views`).
 VIEWS = ("raw", "normalized", "whitened")
 VERDICTS = ("paper", "calibrated")
 #: Floors of the calibrated verdict: corrected for correlated columns, or the

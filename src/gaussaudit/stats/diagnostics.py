@@ -30,9 +30,9 @@ from scipy import special, stats
 
 from ._sampling import describe_subsample, seeded_rows
 from .battery import AuditConfig, ViewAudit
-from .geometry import make_view, pca_whiten
 from .results import CoordinateTestResult, NormResult
 from .univariate import anderson_darling
+from .views import make_view, pca_whiten
 
 __all__ = [
     "AD_NULL_MAX_N",

@@ -1,4 +1,4 @@
-"""``gaussaudit test``: run the battery on an embedding file."""
+"""``gaussaudit test``: audit an embedding file with the battery."""
 
 from __future__ import annotations
 
@@ -53,10 +53,10 @@ def test(
     Exit codes: 0 ran, 2 bad input or usage, 3 missing optional dependency
     or resource, 4 internal error. `gaussaudit check` (not `test`) gates with 1.
     """
-    from ..api import audit_file
     from ..report.formats import get_format
     from ..report.sink import check_outputs, emit
     from ..stats.config import settings_from_mapping
+    from ..workflows import audit_file
     from ._progress import audit_progress
 
     check_outputs([out], inputs=[embeddings], what="report")
