@@ -147,12 +147,15 @@ def test_nested_config_is_exit_2(tmp_path, emb, capsys):
     assert code == 2 and one_line_error(err)
 
 
-def test_extreme_values_are_not_an_internal_error(tmp_path, capsys):
+@pytest.mark.parametrize("view", ["raw", "all"])
+def test_extreme_values_are_not_an_internal_error(tmp_path, view, capsys):
+    # values at +-1.797e308 (the float max): every kernel rescales by a power of two
+    # first, so nothing overflows (RuntimeWarnings are errors under this suite)
     path = tmp_path / "big.npy"
     x = np.random.default_rng(0).standard_normal((50, 4))
     x[0, 0], x[1, 1] = 1.797e308, -1.797e308
     np.save(path, x)
-    code, _, err = run(["test", path, "--projections", "4", "--subspaces", "0"], capsys)
+    code, _, err = run(["test", path, "--view", view, "--subspaces", "0"], capsys)
     assert code in (0, 2), err
     assert "internal error" not in err and "Traceback" not in err
 
@@ -270,3 +273,28 @@ def test_fuzz_config_and_report_files(tmp_path_factory, raw):
         load_report(path)
     except GaussAuditError:
         pass
+
+
+# ------------------------------------------------------------------ cost before commitment
+
+
+def test_default_battery_scales_its_projections_with_d_and_n():
+    from gaussaudit.stats import audit
+    from gaussaudit.stats.cost import effective_projections
+
+    assert effective_projections(128, n=2_000_000, d=2) == 25
+    assert effective_projections(128, n=10_000, d=2) == 32
+    assert effective_projections(128, n=10_000, d=768) == 128
+    assert effective_projections(0, n=10, d=10) == 0
+    x = np.random.default_rng(0).standard_normal((300, 2))
+    view = audit(x, subspaces=0).views["raw"]
+    assert view.projections.n_projections == 32
+    assert any("32 random directions of the 128 asked" in note for note in view.notes)
+
+
+def test_an_audit_past_the_memory_budget_is_refused_up_front(monkeypatch, emb, capsys):
+    import gaussaudit.stats.cost as cost
+
+    monkeypatch.setattr(cost, "available_memory", lambda: 10_000)
+    code, _, err = run(["test", emb, *FAST], capsys)
+    assert code == 2 and one_line_error(err) and "--max-samples" in err

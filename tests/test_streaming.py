@@ -218,7 +218,10 @@ def same_audit(a, b, rtol=RTOL) -> None:
     va, vb = a.views["raw"], b.views["raw"]
     assert (va.n, va.d, va.notes) == (vb.n, vb.d, vb.notes)
     assert a.check == b.check and a.n_input == b.n_input and a.notes == b.notes
-    assert va.verdict == vb.verdict
+    # The streaming engine decides the paper and calibrated verdicts as audit() does;
+    # departure, diagnosis and the practical verdict are not computed there yet.
+    for flag in ("gaussian", "paper_rule", "calibrated"):
+        assert getattr(va.verdict, flag) == getattr(vb.verdict, flag)
     assert list(va.coordinates) == list(vb.coordinates)
     for key in va.coordinates:
         ca, cb = va.coordinates[key], vb.coordinates[key]
@@ -375,6 +378,16 @@ def test_json_report_model_equals_audit():
     cfg = AuditConfig(projections=6, subspaces=2, full_multivariate="always")
     want = build_report(audit(x, cfg), plot_data=False)
     got = build_report(audit_stream(x, cfg, block_rows=41), plot_data=False)
+    # the sections the streaming engine does not compute yet (see its module docstring)
+    for view in want["views"].values():
+        for key in ("departure", "calibration", "diagnosis", "sphere"):
+            view.pop(key, None)
+        view["verdict"].pop("practically_gaussian", None)
+        view["verdict"].pop("reasons", None)
+    for view in got["views"].values():
+        view.pop("diagnosis", None)
+        view["verdict"].pop("practically_gaussian", None)
+        view["verdict"].pop("reasons", None)
     _same_tree(want, got)
 
 

@@ -297,3 +297,19 @@ def validate(
 def _require_rows(n: int, name: str, min_rows: int) -> None:
     if n < min_rows:
         raise InvalidEmbeddingsError(f"{name} has {n} row(s); at least {min_rows} are needed")
+
+
+def power_of_two_scale(top: float) -> float:
+    """Return a power of two near ``top`` (``2**(e-1) <= top < 2**e``), finite up to the float max.
+
+    Dividing by it rescales exactly (no rounding) so that squares neither
+    overflow nor underflow; 1.0 for ``top == 0``.
+
+    Examples
+    --------
+    >>> power_of_two_scale(3.0), power_of_two_scale(1.797e308) > 1e307
+    (2.0, True)
+    """
+    if not top > 0.0:
+        return 1.0
+    return float(np.ldexp(1.0, int(np.frexp(top)[1]) - 1))

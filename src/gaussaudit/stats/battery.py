@@ -23,6 +23,7 @@ from ._sampling import describe_subsample, seeded_rows
 from ._validation import MatrixCheck, ValidatedMatrix, constant_columns, validate
 from .calibration import ViewCalibration, calibrate_view
 from .config import FULL_MULTIVARIATE, VERDICTS, AuditConfig, parse_views
+from .cost import DIRECTIONS_PER_DIM, PROJECTION_VALUES, check_budget, effective_projections
 from .departure import Departure, departure
 from .diagnosis import Finding, diagnose
 from .multivariate import mardia_henze_zirkler, subspace_tests
@@ -309,10 +310,16 @@ def _audit_view(
         tick("random projections")
         from .projections import projection_tests
 
+        used = effective_projections(config.projections, n=m.shape[0], d=m.shape[1])
+        if used < config.projections:
+            notes.append(
+                f"{used} random directions of the {config.projections} asked (at most "
+                f"{DIRECTIONS_PER_DIM}·d, and {PROJECTION_VALUES:.0e} projected values)"
+            )
         try:
             projections = projection_tests(
                 valid,
-                n_projections=config.projections,
+                n_projections=used,
                 seed=config.seed,
                 threshold=config.threshold,
             )
@@ -477,6 +484,7 @@ def audit(
         note = describe_subsample(loaded_rows["kept"], loaded_rows["of"], loaded_rows["seed"])
     notes = [f"audited {note}"] if note else []
     notes += [n.replace("excluded from", "(raw values) excluded from") for n in check.notes]
+    check_budget(x.shape[0], x.shape[1], cfg)  # refuse before committing the memory
     steps = _view_steps(cfg)
     total = len(steps) * len(cfg.views)
     views = {}

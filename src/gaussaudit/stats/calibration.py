@@ -37,6 +37,7 @@ import numpy as np
 from scipy import stats
 
 from ._sampling import seeded_rows
+from ._validation import power_of_two_scale
 
 __all__ = [
     "CALIBRATIONS",
@@ -299,7 +300,7 @@ def view_covariance(x: np.ndarray, *, max_rows: int | None = None, seed: int = 0
         max_rows = max(2000, int(5e7 // max(d * d, 1)))
     sub = x[seeded_rows(n, max_rows, seed)] if n > max_rows else x
     top = float(np.max(np.abs(sub))) if sub.size else 0.0
-    scale = float(np.ldexp(1.0, np.frexp(top)[1])) if top > 0 else 1.0
+    scale = power_of_two_scale(top)
     c = sub / scale
     c = c - c.mean(axis=0)
     return ViewCovariance(centred=c, scale=scale, mean=x.mean(axis=0), rows=int(sub.shape[0]))
@@ -455,7 +456,9 @@ def norm_cv_test(
     True
     """
     n = int(norms.size)
-    mean_r = float(norms.mean())
+    if n:  # the CV is scale free: rescale exactly so the sums cannot overflow
+        norms = norms / power_of_two_scale(float(np.max(norms)))
+    mean_r = float(norms.mean()) if n else 0.0
     if n < 20 or not mean_r > 0:
         return None
     cv = float(norms.std() / mean_r)

@@ -87,7 +87,10 @@ def wasserstein_normal(x: np.ndarray) -> np.ndarray:
     n = x.shape[0]
     c = x - x.mean(axis=0)
     c -= c.mean(axis=0)
-    z = np.sort(c / c.std(axis=0), axis=0)
+    sd = c.std(axis=0)
+    # a column without spread (a bootstrap draw of a column of outliers) is a point
+    # mass at its mean: its distance to N(0, 1) is E|Z| = sqrt(2/pi), standardised at 0
+    z = np.sort(c / np.where(sd > 0, sd, 1.0), axis=0)
     edges = special.ndtri(np.arange(n + 1) / n)  # -inf ... +inf
     a, b = edges[:-1, None], edges[1:, None]
     pa, pb = np.arange(n)[:, None] / n, np.arange(1, n + 1)[:, None] / n

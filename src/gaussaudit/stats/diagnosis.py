@@ -31,6 +31,7 @@ from typing import Any
 import numpy as np
 
 from ._sampling import seeded_rows
+from ._validation import power_of_two_scale
 
 __all__ = ["Finding", "diagnose"]
 
@@ -63,6 +64,8 @@ class Finding:
 
 
 def _moments(c: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    top = np.max(np.abs(c), axis=0) if c.size else np.ones(c.shape[1:])
+    c = c / np.where(top > 0, top, 1.0)  # skewness and kurtosis are scale free
     c2 = c * c
     m2 = c2.mean(axis=0)
     ok = m2 > 0
@@ -74,7 +77,10 @@ def _moments(c: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 
 
 def _on_grid(values: np.ndarray) -> str | None:
-    v = values[np.isfinite(values)].astype(np.float32)
+    with np.errstate(over="ignore", under="ignore"):  # values past float32 are on no grid
+        v = values[np.isfinite(values)].astype(np.float32)
+    if not np.all(np.isfinite(v)):
+        return None
     if v.size == 0:
         return None
     bits = v.view(np.uint32)
@@ -131,6 +137,9 @@ def diagnose(
     ['skew', 'post_relu']
     """
     x = np.asarray(x, dtype=float)
+    top = float(np.max(np.abs(x))) if x.size else 0.0
+    if top > 2.0**200:  # only near the float max: the rules are scale free there
+        x = x / power_of_two_scale(top)
     n, d = x.shape
     if n < 20:
         return ()

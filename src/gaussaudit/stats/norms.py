@@ -12,7 +12,7 @@ from __future__ import annotations
 import numpy as np
 from scipy import special
 
-from ._validation import validate
+from ._validation import power_of_two_scale, validate
 from .results import NormResult
 
 __all__ = [
@@ -145,12 +145,7 @@ def norm_concentration(x: np.ndarray) -> NormResult:
     # CV and d_eff are scale free. Rescale by an exact power of two only when
     # squares could overflow or lose precision; the results are then identical.
     top = float(np.max(valid.column_scale))
-    scale = (
-        # 2**(e - 1) <= top < 2**e; 2**(e - 1) stays finite even for top near the float max
-        1.0
-        if top == 0.0 or 2.0**-200 < top < 2.0**200
-        else float(np.ldexp(1.0, np.frexp(top)[1] - 1))
-    )
+    scale = 1.0 if top == 0.0 or 2.0**-200 < top < 2.0**200 else power_of_two_scale(top)
     y = arr if scale == 1.0 else arr / scale
     norms = np.sqrt(np.einsum("ij,ij->i", y, y))
     mean = float(norms.mean())

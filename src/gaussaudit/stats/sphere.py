@@ -27,6 +27,7 @@ import numpy as np
 from scipy import special, stats
 
 from ._sampling import seeded_rows
+from ._validation import power_of_two_scale
 
 __all__ = ["SphereResult", "near_constant_norm", "sphere_reference"]
 
@@ -84,6 +85,10 @@ def near_constant_norm(norms: np.ndarray, tolerance: float = NORM_CV_TOLERANCE) 
     >>> near_constant_norm(np.ones(10))
     True
     """
+    norms = np.asarray(norms, dtype=float)
+    if not norms.size:
+        return False
+    norms = norms / power_of_two_scale(float(np.max(norms)))  # scale free, no overflow
     mean = float(np.mean(norms))
     return bool(mean > 0 and float(np.std(norms)) / mean < tolerance)
 

@@ -93,8 +93,9 @@ def pca_whiten(x: np.ndarray, *, rtol: float = 1e-10) -> tuple[np.ndarray, int, 
         vals, u = vals[::-1], u[:, ::-1]
         keep = vals > rtol * max(vals[0], 0.0)
         z = u[:, keep] * np.sqrt(n - 1)
-    with np.errstate(over="ignore"):  # only the reported eigenvalues can overflow
-        vals = np.clip(vals, 0.0, None) * np.float64(scale) ** 2
+    with np.errstate(over="ignore", invalid="ignore"):  # only the reported eigenvalues
+        vals = np.clip(vals, 0.0, None)  # can overflow (scale**2 past the float max)
+        vals = np.where(vals > 0.0, vals * np.float64(scale) ** 2, 0.0)
     return np.ascontiguousarray(z), int(keep.sum()), vals
 
 

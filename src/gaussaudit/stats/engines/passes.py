@@ -25,6 +25,7 @@ from .._validation import (
     ValidatedMatrix,
     _constant_from_range,
     nonfinite_message,
+    power_of_two_scale,
 )
 from ..config import AuditConfig
 from ..results import CoordinateTestResult, ProjectionResult, Skipped
@@ -107,7 +108,7 @@ class StreamScan:
         top = float(np.max(self.column_scale))
         if top == 0.0 or 2.0**-200 < top < 2.0**200:
             return 1.0
-        return float(np.ldexp(1.0, np.frexp(top)[1]))
+        return power_of_two_scale(top)
 
 
 def scan(
