@@ -33,7 +33,6 @@ from typing import Any
 
 from ..errors import GaussAuditError, ResourceUnavailableError
 from ..report.tables import fmt_paper_number, fmt_percent, table1_markdown
-from . import reference
 from ._common import (
     PAPER_METRICS,
     audit_metrics,
@@ -43,16 +42,17 @@ from ._common import (
     progress_console,
 )
 from .presets import CNN_COLUMNS, SYNTHETIC_COLUMNS, TABLE1_COLUMNS, resolve_preset
+from .reference import CITATION, INFERRED, NULL_EXPECTATIONS, TABLE1, TABLE1_NOTES
 
 __all__ = ["reproduce_table1"]
 
 
 def _paper_entry(name: str) -> dict | None:
     """Return the paper's column beside ours (None for the baselines it does not report)."""
-    if name in reference.TABLE1:
-        return copy.deepcopy(reference.TABLE1[name])
+    if name in TABLE1:
+        return copy.deepcopy(TABLE1[name])
     if name == "contrastive_head":
-        entry = copy.deepcopy(reference.TABLE1["contrastive"])
+        entry = copy.deepcopy(TABLE1["contrastive"])
         entry["notes"] = [
             *entry["notes"],
             "the paper's single contrastive column, shown beside both layers",
@@ -338,7 +338,7 @@ def _result(name, spec, columns, result_columns, settings, plan, seconds) -> dic
     cnn_cols = [c for c in columns if c in CNN_COLUMNS]
     result = {
         "table": "Table 1 (unnormalised embeddings)",
-        "source": reference.CITATION,
+        "source": CITATION,
         "tool": {"name": "gaussaudit", "version": __version__},
         "preset": {
             "name": name,
@@ -349,11 +349,11 @@ def _result(name, spec, columns, result_columns, settings, plan, seconds) -> dic
         "columns_requested": columns,
         "columns": {c: result_columns[c] for c in columns if c in result_columns},
         "paper": {c: _paper_entry(c) for c in columns},
-        "inferred_reference": copy.deepcopy(reference.INFERRED),
-        "null_expectations": dict(reference.NULL_EXPECTATIONS),
+        "inferred_reference": copy.deepcopy(INFERRED),
+        "null_expectations": dict(NULL_EXPECTATIONS),
         "settings": settings,
         "choices": {"synthetic_data": DATA_CHOICES, "synthetic_training": SYN_CHOICES},
-        "notes": list(reference.TABLE1_NOTES),
+        "notes": list(TABLE1_NOTES),
         "seconds": seconds,
     }
     return json.loads(json.dumps(result, default=json_number))

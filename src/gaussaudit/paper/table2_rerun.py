@@ -17,13 +17,13 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import GaussAuditError
-from . import reference
 from ._common import PAPER_METRICS, audit_metrics, json_number, parse_columns, progress_console
+from .reference import AD_THRESHOLD, CITATION, DP_ALPHA, TABLE2, TABLE2_NOTES
 
 __all__ = ["TABLE2_ROWS", "reproduce_table2"]
 
 #: Row keys of Table 2, in the paper's order.
-TABLE2_ROWS = tuple(row["key"] for row in reference.TABLE2)
+TABLE2_ROWS = tuple(row["key"] for row in TABLE2)
 
 
 def _missing_folder(row: dict) -> dict:
@@ -83,7 +83,7 @@ def _run_row(row: dict, dataset: str, data_root: str | None, out_dir: Path, **em
 def _run_rows(keys, folders, root, out_dir, console, **embed_kw) -> dict[str, dict]:
     """Run (or skip) each requested row, saying so on the console."""
     rows: dict[str, dict] = {}
-    for row in reference.TABLE2:
+    for row in TABLE2:
         key = row["key"]
         if key not in keys:
             continue
@@ -106,17 +106,17 @@ def _result(keys, rows, settings: dict[str, Any], seconds: float) -> dict:
     """Assemble what ``table2.json`` holds (JSON-ready)."""
     result = {
         "table": "Table 2 (pretrained models; unnormalized / normalized)",
-        "source": reference.CITATION,
+        "source": CITATION,
         "rows": rows,
-        "paper": {r["key"]: copy.deepcopy(r) for r in reference.TABLE2 if r["key"] in keys},
+        "paper": {r["key"]: copy.deepcopy(r) for r in TABLE2 if r["key"] in keys},
         "ran": [k for k in keys if k in rows and "skipped" not in rows[k]],
         "skipped": {k: rows[k]["skipped"] for k in keys if "skipped" in rows.get(k, {})},
         "settings": {
             **settings,
-            "audit": f"per-coordinate AD (< {reference.AD_THRESHOLD}) and DP "
-            f"(p > {reference.DP_ALPHA}) on raw and L2-normalised embeddings; CV of the raw norms",
+            "audit": f"per-coordinate AD (< {AD_THRESHOLD}) and DP "
+            f"(p > {DP_ALPHA}) on raw and L2-normalised embeddings; CV of the raw norms",
         },
-        "notes": list(reference.TABLE2_NOTES),
+        "notes": list(TABLE2_NOTES),
         "seconds": seconds,
     }
     return json.loads(json.dumps(result, default=json_number))
