@@ -30,13 +30,8 @@ from gaussaudit.stats.engines.numpy_engine import column_moments
 from gaussaudit.stats.engines.partials import ColumnMoments, CoMoments, merge_all
 from gaussaudit.stats.epps_pulley import epps_pulley
 from gaussaudit.stats.results import CoordinateTestResult, Skipped
-from gaussaudit.stats.univariate import (
-    anderson_darling,
-    dagostino_pearson,
-    lilliefors,
-    moments,
-    shapiro_wilk,
-)
+from gaussaudit.stats.shapiro_lilliefors import lilliefors, shapiro_wilk
+from gaussaudit.stats.univariate import anderson_darling, dagostino_pearson, moments
 
 RTOL = 1e-10
 

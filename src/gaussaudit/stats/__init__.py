@@ -47,8 +47,8 @@ _LAZY = {
     "anderson_darling": "univariate",
     "dagostino_pearson": "univariate",
     "jarque_bera": "univariate",
-    "lilliefors": "univariate",
-    "shapiro_wilk": "univariate",
+    "lilliefors": "shapiro_lilliefors",
+    "shapiro_wilk": "shapiro_lilliefors",
     "Verdict": "verdict",
 }
 

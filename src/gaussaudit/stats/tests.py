@@ -223,7 +223,7 @@ _BUILTINS: tuple[TestSpec, ...] = (
         "shapiro_wilk",
         "Shapiro–Wilk",
         "SW",
-        "univariate:shapiro_wilk",
+        "shapiro_lilliefors:shapiro_wilk",
         options=(("seed", "seed"),),
         doc="shapiro-wilk.md",
     ),
@@ -236,7 +236,11 @@ _BUILTINS: tuple[TestSpec, ...] = (
         doc="jarque-bera.md",
     ),
     _coordinate(
-        "lilliefors", "Lilliefors", "Lilliefors", "univariate:lilliefors", doc="lilliefors.md"
+        "lilliefors",
+        "Lilliefors",
+        "Lilliefors",
+        "shapiro_lilliefors:lilliefors",
+        doc="lilliefors.md",
     ),
     _coordinate(
         "cramer_von_mises",
