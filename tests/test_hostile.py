@@ -298,3 +298,42 @@ def test_an_audit_past_the_memory_budget_is_refused_up_front(monkeypatch, emb, c
     monkeypatch.setattr(cost, "available_memory", lambda: 10_000)
     code, _, err = run(["test", emb, *FAST], capsys)
     assert code == 2 and one_line_error(err) and "--max-samples" in err
+
+
+# ------------------------------------------------------------------ pickled weights
+
+
+class _Payload:
+    def __reduce__(self):
+        return (os.system, ("echo PWNED > /dev/null",))
+
+
+@pytest.mark.torch
+@pytest.mark.parametrize("family", ["resnet18", "timm:resnet18"])
+def test_pickled_weights_are_refused_by_every_family(tmp_path, family, capsys):
+    pytest.importorskip("torch")
+    if family.startswith("timm"):
+        pytest.importorskip("timm")
+    import pickle
+
+    evil = tmp_path / "evil.pt"
+    evil.write_bytes(pickle.dumps({"w": _Payload()}))
+    argv = ["embed", "fake", "-m", family, "--weights", evil, "--limit", "4"]
+    code, _, err = run([*argv, "--out", tmp_path / "e.npy"], capsys)
+    assert code == 2 and one_line_error(err), err
+    assert "refusing to unpickle" in err and "weights_only=False" not in err
+
+
+@pytest.mark.torch
+def test_sentence_model_directory_with_pickled_files_is_refused(tmp_path):
+    pytest.importorskip("torch")
+    import pickle
+
+    from gaussaudit.encoders.weights import check_weights_path
+    from gaussaudit.errors import UsageError
+
+    folder = tmp_path / "model"
+    folder.mkdir()
+    (folder / "pytorch_model.bin").write_bytes(pickle.dumps({"w": _Payload()}))
+    with pytest.raises(UsageError, match="refusing to unpickle"):
+        check_weights_path(folder)

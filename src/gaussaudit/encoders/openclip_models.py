@@ -156,7 +156,9 @@ def create(
             raise UsageError(
                 f"weights must be 'default', 'none' or a checkpoint path; {weights!r} is not a file"
             )
-        pretrained = str(path)
+        from .weights import check_weights_file
+
+        pretrained = str(check_weights_file(path))
 
     kwargs = {"cache_dir": options["cache_dir"]} if options.get("cache_dir") else {}
     try:

@@ -176,6 +176,9 @@ def _load(name: str, weights: str) -> tuple[Any, str]:
     if weights not in ("default", "none"):
         path = Path(weights).expanduser()
         if path.is_dir():
+            from .weights import check_weights_path
+
+            check_weights_path(path)  # pickle-format files must hold tensors only
             return SentenceTransformer(str(path), device="cpu", local_files_only=True), str(path)
         if not path.is_file():
             raise UsageError(

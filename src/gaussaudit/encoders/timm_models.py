@@ -117,8 +117,10 @@ def create(
             raise UsageError(
                 f"weights must be 'default', 'none' or a checkpoint path; {weights!r} is not a file"
             )
+        from .weights import check_weights_file
+
         kwargs["pretrained"] = True
-        kwargs["pretrained_cfg_overlay"] = {"file": str(path)}
+        kwargs["pretrained_cfg_overlay"] = {"file": str(check_weights_file(path))}
     try:
         model = timm.create_model(name, **kwargs)
     except (OSError, HTTPException, EOFError) as err:

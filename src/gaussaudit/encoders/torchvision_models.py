@@ -115,10 +115,9 @@ def load_state_dict_file(path: str | Path) -> dict:
     """
     import torch
 
-    try:
-        obj = torch.load(path, map_location="cpu", weights_only=True)
-    except Exception as err:
-        raise UsageError(f"cannot read weights file {str(path)!r}: {err}") from err
+    from .weights import load_tensors
+
+    obj = load_tensors(path)
     if isinstance(obj, dict):
         for key in ("state_dict", "model"):
             if isinstance(obj.get(key), dict):

@@ -209,7 +209,8 @@ def read_npz(path: Path, request: ReadRequest) -> ReadResult:
         return ReadResult(arr, str(arr.dtype), key=chosen)
 
 
-def _pt_error(name: str, exc: BaseException) -> InvalidEmbeddingsError:
+def torch_load_error(name: str, exc: BaseException) -> InvalidEmbeddingsError:
+    """Return the one-line error for a ``torch.load(weights_only=True)`` failure."""
     text = str(exc)
     if "weights_only" in text or "WeightsUnpickler" in text or "Unpickl" in type(exc).__name__:
         found = re.search(r"WeightsUnpickler error:\s*([^\n]+)", text) or re.search(
@@ -234,7 +235,7 @@ def read_pt(path: Path, request: ReadRequest) -> ReadResult:
     try:
         obj = torch.load(path, map_location="cpu", weights_only=True)
     except Exception as exc:  # torch raises many types for unsafe or corrupt files
-        raise _pt_error(name, exc) from None
+        raise torch_load_error(name, exc) from None
 
     if isinstance(obj, torch.Tensor):
         if key is not None:
