@@ -74,13 +74,13 @@ def _spectrum_problem(n: int, p: int, vals: np.ndarray | None, max_condition: fl
     if rank < p:
         return (
             f"the covariance has rank {rank} < d = {p} (duplicated, constant or "
-            "linearly dependent columns); use --pca to test on a PCA to rank"
+            "linearly dependent columns); use pca=True (--pca) to test on a PCA to rank"
         )
     cond = top / vals[0]
     if cond > max_condition:
         return (
             f"the covariance is ill-conditioned (condition number {cond:.2g} > "
-            f"{max_condition:.0g}); use --pca to test on a PCA to rank"
+            f"{max_condition:.0g}); use pca=True (--pca) to test on a PCA to rank"
         )
     return None
 

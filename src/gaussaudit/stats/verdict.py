@@ -196,7 +196,8 @@ def _holm(pvals: list[tuple[str, float]], level: float, what: str, reasons: list
 def _calibrated(
     view: Any, alpha: float, reasons: list[str], calibration: str = "binomial"
 ) -> bool | None:
-    from .calibration import NormCVTest, pass_floor
+    from .calibration import pass_floor
+    from .norm_cv import NormCVTest
 
     families = _families(view)
     pvals = _multivariate_pvalues(view)

@@ -37,33 +37,24 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any, Protocol, TypeVar
 
 import numpy as np
-from scipy import stats
 
-from ...errors import NotApplicableError
-from ..epps_pulley import _NODES, _NORMAL_CF, _SQRT2, _TAIL_CUT, _WEIGHTS, _gauss_kernel_sum
-from ..multivariate import HZ_MIN_RELATIVE_SPREAD, hz_null_moments
 from ..norms import (
     cv_isotropic_gaussian,
     cv_matched_gaussian,
     effective_dimension,
     effective_rank,
 )
-from ..results import HenzeZirklerResult, MardiaResult, NormResult, TestStatistic
+from ..results import NormResult
 
 __all__ = [
-    "CharacteristicSums",
     "CoMoments",
     "ColumnMoments",
-    "GramSums",
     "NormSummary",
     "PairwiseMerger",
-    "epps_pulley_statistics",
-    "henze_zirkler_result",
-    "mardia_result",
     "merge_all",
     "norm_result",
 ]
@@ -330,246 +321,3 @@ def norm_result(
 
 
 # ----------------------------------------------------------------------------- Epps-Pulley
-@dataclass(frozen=True, eq=False)
-class CharacteristicSums:
-    """Epps–Pulley sums of standardised columns ``z`` (global mean and std).
-
-    Attributes
-    ----------
-    n : int
-    real, imag : ndarray, shape (nodes, m)
-        ``sum cos(t z)`` and ``sum sin(t z)`` over all rows, at the positive
-        Gauss–Hermite nodes ``t``.
-    tails : dict
-        Column -> the values with ``|z| > 4``, in row order (few for data near
-        a Gaussian; they are treated in closed form).
-    """
-
-    n: int
-    real: np.ndarray
-    imag: np.ndarray
-    tails: dict[int, np.ndarray] = field(default_factory=dict)
-
-    @classmethod
-    def of(cls, z: np.ndarray) -> CharacteristicSums:
-        """Return the sums of one standardised float64 block ``(rows, m)``."""
-        z = _as64(z)
-        m = z.shape[1]
-        real = np.empty((_NODES.size, m))
-        imag = np.empty((_NODES.size, m))
-        arg = np.empty_like(z)
-        trig = np.empty_like(z)
-        for i, t in enumerate(_NODES):
-            np.multiply(z, t, out=arg)
-            np.cos(arg, out=trig)
-            real[i] = trig.sum(axis=0)
-            np.sin(arg, out=trig)
-            imag[i] = trig.sum(axis=0)
-        tail = np.abs(z) > _TAIL_CUT
-        tails = {int(j): z[tail[:, j], j].copy() for j in np.flatnonzero(tail.any(axis=0))}
-        return cls(z.shape[0], real, imag, tails)
-
-    def merge(self, other: CharacteristicSums) -> CharacteristicSums:
-        """Return the sums of the union (tail points concatenated in row order)."""
-        tails = dict(self.tails)
-        for j, values in other.tails.items():
-            tails[j] = np.concatenate([tails[j], values]) if j in tails else values
-        return CharacteristicSums(
-            self.n + other.n, self.real + other.real, self.imag + other.imag, tails
-        )
-
-
-def tail_bulk_kernel(z: np.ndarray, tails: dict[int, np.ndarray]) -> dict[int, float]:
-    """``sum_{o in tail} sum_{bulk rows k of z} exp(-(o - z_k)^2 / 2)`` per tail column.
-
-    The cross term of the closed-form tail treatment; a second pass, run only
-    when some column has tail points. Its partials add.
-    """
-    out: dict[int, float] = {}
-    for j, z_out in tails.items():
-        col = z[:, j]
-        out[j] = _gauss_kernel_sum(z_out, col[np.abs(col) <= _TAIL_CUT])
-    return out
-
-
-def epps_pulley_statistics(sums: CharacteristicSums, cross: dict[int, float]) -> np.ndarray:
-    """Finalise Epps–Pulley statistics (as :func:`~gaussaudit.stats.epps_pulley.epps_pulley`).
-
-    Parameters
-    ----------
-    sums : CharacteristicSums
-    cross : dict
-        Merged :func:`tail_bulk_kernel` sums (column -> value).
-    """
-    n = sums.n
-    real, imag = sums.real.copy(), sums.imag.copy()
-    exact = np.zeros(real.shape[1])
-    for j, z_out in sums.tails.items():
-        phase = np.outer(_NODES, z_out)
-        real[:, j] -= np.cos(phase).sum(axis=1)
-        imag[:, j] -= np.sin(phase).sum(axis=1)
-        exact[j] = (_gauss_kernel_sum(z_out, z_out) + 2.0 * cross.get(j, 0.0)) / n - _SQRT2 * float(
-            np.exp(-0.25 * z_out * z_out).sum()
-        )
-    real /= n
-    imag /= n
-    real -= _NORMAL_CF[:, None]
-    return n * np.einsum("i,ij->j", _WEIGHTS, real * real + imag * imag) + exact
-
-
-def add_dicts(a: dict[int, float], b: dict[int, float]) -> dict[int, float]:
-    """Sum two sparse partials keyed by column."""
-    out = dict(a)
-    for k, v in b.items():
-        out[k] = out.get(k, 0.0) + v
-    return out
-
-
-# ----------------------------------------------------------------------------- Gram tiles
-@dataclass(frozen=True, eq=False)
-class GramSums:
-    """Sums for Mardia and Henze–Zirkler over whitened rows ``y`` (times ``scale``).
-
-    Attributes
-    ----------
-    n : int
-        Rows whose per-row terms are included.
-    cube_sum : float
-        ``sum_{j,k} (y_j . y_k)^3`` over the tiles seen (or 0 when the tensor
-        is used instead).
-    exp_sum : float
-        ``sum_{j,k} exp(y_j . y_k - |y_j|^2/2 - |y_k|^2/2)`` over the tiles seen.
-    sq_sq : float
-        ``sum_j (|y_j|^2 / scale^2)^2``.
-    diag : float
-        ``sum_j exp(-b^2 / (2 (1 + b^2)) |y_j|^2 / scale^2)`` (Henze–Zirkler).
-    tensor : ndarray or None
-        ``sum_j y_j (x) y_j (x) y_j`` as ``(p * p, p)`` when used.
-    """
-
-    n: int = 0
-    cube_sum: float = 0.0
-    exp_sum: float = 0.0
-    sq_sq: float = 0.0
-    diag: float = 0.0
-    tensor: np.ndarray | None = None
-
-    @classmethod
-    def of_rows(cls, y: np.ndarray, *, scale: float, beta: float, tensor: bool) -> GramSums:
-        """Per-row terms of one block of whitened rows."""
-        sq = np.einsum("ij,ij->i", y, y) / scale**2
-        b2 = beta * beta
-        t = None
-        if tensor:
-            p = y.shape[1]
-            t = np.zeros((p * p, p))
-            step = max(1, 2**21 // max(p * p, 1))
-            for i0 in range(0, y.shape[0], step):
-                rows = y[i0 : i0 + step]
-                pairs = (rows[:, :, None] * rows[:, None, :]).reshape(rows.shape[0], p * p)
-                t += pairs.T @ rows
-        return cls(
-            n=int(y.shape[0]),
-            sq_sq=float(np.sum(sq**2)),
-            diag=float(np.sum(np.exp(-b2 / (2.0 * (1.0 + b2)) * sq))),
-            tensor=t,
-        )
-
-    @classmethod
-    def of_tile(
-        cls, yi: np.ndarray, yj: np.ndarray, *, weight: float, skew: bool, hz: bool
-    ) -> GramSums:
-        """Tile sums of the Gram block ``yi yj'`` (``weight`` 2 off the diagonal)."""
-        g = yi @ yj.T
-        cube = weight * float(np.vdot(g * g, g)) if skew else 0.0
-        exp_sum = 0.0
-        if hz:
-            g -= 0.5 * np.einsum("ij,ij->i", yi, yi)[:, None]
-            g -= 0.5 * np.einsum("ij,ij->i", yj, yj)[None, :]
-            np.exp(g, out=g)
-            exp_sum = weight * float(g.sum())
-        return cls(cube_sum=cube, exp_sum=exp_sum)
-
-    def merge(self, other: GramSums) -> GramSums:
-        """Add the sums."""
-        if self.tensor is None:
-            tensor = other.tensor
-        elif other.tensor is None:
-            tensor = self.tensor
-        else:
-            tensor = self.tensor + other.tensor
-        return GramSums(
-            self.n + other.n,
-            self.cube_sum + other.cube_sum,
-            self.exp_sum + other.exp_sum,
-            self.sq_sq + other.sq_sq,
-            self.diag + other.diag,
-            tensor,
-        )
-
-
-def hz_degenerate(n: int, p: int) -> str | None:
-    """Why Henze–Zirkler gives no information at this (n, p), or None."""
-    _, mu, var = hz_null_moments(n, p)
-    if var > 0 and np.sqrt(var) / mu > HZ_MIN_RELATIVE_SPREAD:
-        return None
-    return (
-        f"Henze-Zirkler degenerates at d = {p}, n = {n}: its null spread "
-        f"({max(var, 0.0) ** 0.5:.2g}) is below the precision of the statistic, "
-        "which then equals 1 for any data; see the subspace tests instead"
-    )
-
-
-def mardia_result(sums: GramSums, *, p: int, scale: float) -> MardiaResult:
-    """Finalise Mardia's tests (as :func:`~gaussaudit.stats.multivariate.mardia`)."""
-    n = sums.n
-    cube = sums.cube_sum
-    if sums.tensor is not None:
-        cube = float(np.einsum("ij,ij->", sums.tensor, sums.tensor))
-    cube /= scale**6
-    b1 = cube / n**2
-    b2 = sums.sq_sq / n
-    df = p * (p + 1.0) * (p + 2.0) / 6.0
-    small = n < 20
-    if small:
-        k = (p + 1.0) * (n + 1.0) * (n + 3.0) / (n * ((n + 1.0) * (p + 1.0) - 6.0))
-        skew = n * k * b1 / 6.0
-    else:
-        skew = n * b1 / 6.0
-    kurt = (b2 - p * (p + 2.0)) * np.sqrt(n / (8.0 * p * (p + 2.0)))
-    return MardiaResult(
-        skewness=TestStatistic(float(skew), float(stats.chi2.sf(skew, df))),
-        kurtosis=TestStatistic(float(kurt), float(2.0 * stats.norm.sf(abs(kurt)))),
-        b1=float(b1),
-        b2=float(b2),
-        n=n,
-        p=p,
-        small_sample_correction=small,
-    )
-
-
-def henze_zirkler_result(sums: GramSums, *, p: int) -> HenzeZirklerResult:
-    """Finalise Henze–Zirkler (as :func:`~gaussaudit.stats.multivariate.henze_zirkler`)."""
-    n = sums.n
-    reason = hz_degenerate(n, p)
-    if reason:
-        raise NotApplicableError(reason)
-    beta, mu, var = hz_null_moments(n, p)
-    b2 = beta * beta
-    hz = n * (
-        sums.exp_sum / n**2
-        - 2.0 * (1.0 + b2) ** (-p / 2.0) * (sums.diag / n)
-        + (1.0 + 2.0 * b2) ** (-p / 2.0)
-    )
-    psi = np.sqrt(np.log1p(var / mu**2))
-    pmu = np.log(mu) - 0.5 * psi**2
-    pvalue = float(stats.norm.sf((np.log(hz) - pmu) / psi)) if hz > 0 else 1.0
-    return HenzeZirklerResult(
-        statistic=float(hz),
-        pvalue=pvalue,
-        beta=beta,
-        null_mean=mu,
-        null_variance=var,
-        n=n,
-        p=p,
-    )

@@ -14,11 +14,10 @@ import numpy as np
 
 from ...errors import NotApplicableError
 from ..results import CoordinateTestResult
-from .partials import (
+from .partials import CoMoments, PairwiseMerger
+from .partials_tiles import (
     CharacteristicSums,
-    CoMoments,
     GramSums,
-    PairwiseMerger,
     add_dicts,
     epps_pulley_statistics,
     henze_zirkler_result,
