@@ -15,11 +15,43 @@ import functools
 import inspect
 from collections.abc import Callable
 from dataclasses import Field
+from pathlib import Path
 from typing import Annotated, Any
 
 import typer
 
-__all__ = ["audit_setting_names", "with_settings"]
+__all__ = [
+    "Columns",
+    "Embeddings",
+    "Key",
+    "NanPolicy",
+    "Reshape",
+    "audit_setting_names",
+    "with_settings",
+]
+
+#: The input options every command that reads an embedding file shares.
+Embeddings = Annotated[
+    Path,
+    typer.Argument(
+        help="Embedding file: .npy .npz .pt .safetensors .h5 .zarr .parquet .csv",
+        show_default=False,
+    ),
+]
+Key = Annotated[
+    str | None,
+    typer.Option(help="Array key in .npz/.pt/.safetensors/.h5/.zarr.", show_default=False),
+]
+Columns = Annotated[
+    str | None,
+    typer.Option(help="CSV/Parquet columns: names or prefix* patterns.", show_default=False),
+]
+Reshape = Annotated[
+    str | None, typer.Option(help="'flatten' trailing dimensions to 2-D.", show_default=False)
+]
+NanPolicy = Annotated[
+    str, typer.Option(help="NaN/Inf rows: raise (error) or omit (drop, recorded).")
+]
 
 #: Flag names that differ from the field name (``--view`` reads better than ``--views``).
 _FLAGS = {"views": "--view"}

@@ -8,20 +8,14 @@ from typing import Annotated
 import typer
 
 from ..stats.config import AuditConfig
-from ._options import with_settings
+from ._options import Columns, Embeddings, Key, NanPolicy, Reshape, with_settings
 
 __all__ = ["test"]
 
 
 @with_settings(AuditConfig)
 def test(
-    embeddings: Annotated[
-        Path,
-        typer.Argument(
-            help="Embedding file: .npy .npz .pt .safetensors .h5 .zarr .parquet .csv",
-            show_default=False,
-        ),
-    ],
+    embeddings: Embeddings,
     report: Annotated[
         str,
         typer.Option(
@@ -32,20 +26,10 @@ def test(
     out: Annotated[
         Path | None, typer.Option(help="Write the report here (atomically).", show_default=False)
     ] = None,
-    key: Annotated[
-        str | None,
-        typer.Option(help="Array key in .npz/.pt/.safetensors/.h5/.zarr.", show_default=False),
-    ] = None,
-    columns: Annotated[
-        str | None,
-        typer.Option(help="CSV/Parquet columns: names or prefix* patterns.", show_default=False),
-    ] = None,
-    reshape: Annotated[
-        str | None, typer.Option(help="'flatten' trailing dimensions to 2-D.", show_default=False)
-    ] = None,
-    nan_policy: Annotated[
-        str, typer.Option(help="NaN/Inf rows: raise (error) or omit (drop, recorded).")
-    ] = "raise",
+    key: Key = None,
+    columns: Columns = None,
+    reshape: Reshape = None,
+    nan_policy: NanPolicy = "raise",
     settings: dict | None = None,
 ) -> None:
     """Run the Gaussianity battery on an embedding matrix and report the verdict.

@@ -9,20 +9,14 @@ import typer
 
 from ..gate.config import GateConfig
 from ..stats.config import AuditConfig
-from ._options import with_settings
+from ._options import Columns, Embeddings, Key, NanPolicy, Reshape, with_settings
 
 __all__ = ["check"]
 
 
 @with_settings(AuditConfig, GateConfig, optional=True, exclude=("verdict",))
 def check(
-    embeddings: Annotated[
-        Path,
-        typer.Argument(
-            help="Embedding file: .npy .npz .pt .safetensors .h5 .zarr .parquet .csv",
-            show_default=False,
-        ),
-    ],
+    embeddings: Embeddings,
     config: Annotated[
         Path | None,
         typer.Option(
@@ -54,20 +48,10 @@ def check(
             show_default=False,
         ),
     ] = None,
-    key: Annotated[
-        str | None,
-        typer.Option(help="Array key in .npz/.pt/.safetensors/.h5/.zarr.", show_default=False),
-    ] = None,
-    columns: Annotated[
-        str | None,
-        typer.Option(help="CSV/Parquet columns: names or prefix* patterns.", show_default=False),
-    ] = None,
-    reshape: Annotated[
-        str | None, typer.Option(help="'flatten' trailing dimensions to 2-D.", show_default=False)
-    ] = None,
-    nan_policy: Annotated[
-        str, typer.Option(help="NaN/Inf rows: raise (error) or omit (drop, recorded).")
-    ] = "raise",
+    key: Key = None,
+    columns: Columns = None,
+    reshape: Reshape = None,
+    nan_policy: NanPolicy = "raise",
     settings: dict | None = None,
 ) -> None:
     """Audit an embedding matrix and gate on it: exit 1 when a gate fails.

@@ -15,8 +15,8 @@ from scipy import stats
 
 from ...errors import NotApplicableError
 from ..epps_pulley import _NODES, _NORMAL_CF, _SQRT2, _TAIL_CUT, _WEIGHTS, _gauss_kernel_sum
-from ..multivariate import HZ_MIN_RELATIVE_SPREAD, hz_null_moments
-from ..results import HenzeZirklerResult, MardiaResult, TestStatistic
+from ..multivariate import HZ_MIN_RELATIVE_SPREAD, hz_null_moments, mardia_from_moments
+from ..results import HenzeZirklerResult, MardiaResult
 from .partials import _as64
 
 __all__ = [
@@ -228,25 +228,7 @@ def mardia_result(sums: GramSums, *, p: int, scale: float) -> MardiaResult:
     if sums.tensor is not None:
         cube = float(np.einsum("ij,ij->", sums.tensor, sums.tensor))
     cube /= scale**6
-    b1 = cube / n**2
-    b2 = sums.sq_sq / n
-    df = p * (p + 1.0) * (p + 2.0) / 6.0
-    small = n < 20
-    if small:
-        k = (p + 1.0) * (n + 1.0) * (n + 3.0) / (n * ((n + 1.0) * (p + 1.0) - 6.0))
-        skew = n * k * b1 / 6.0
-    else:
-        skew = n * b1 / 6.0
-    kurt = (b2 - p * (p + 2.0)) * np.sqrt(n / (8.0 * p * (p + 2.0)))
-    return MardiaResult(
-        skewness=TestStatistic(float(skew), float(stats.chi2.sf(skew, df))),
-        kurtosis=TestStatistic(float(kurt), float(2.0 * stats.norm.sf(abs(kurt)))),
-        b1=float(b1),
-        b2=float(b2),
-        n=n,
-        p=p,
-        small_sample_correction=small,
-    )
+    return mardia_from_moments(n, p, cube / n**2, sums.sq_sq / n)
 
 
 def henze_zirkler_result(sums: GramSums, *, p: int) -> HenzeZirklerResult:
