@@ -97,3 +97,13 @@ def test_registry_import_is_light():
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "False"
+
+
+def test_list_tests_reads_the_registry(capsys):
+    from gaussaudit.cli import main
+
+    assert main(["list", "tests"]) == 0
+    out = capsys.readouterr().out
+    assert "cramer_von_mises" in out and "Cramér–von Mises" in out and "coordinates" in out
+    for name in registry.test_names():
+        assert name in out

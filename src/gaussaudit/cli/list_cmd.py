@@ -50,9 +50,20 @@ def list_names(
             for s in list_datasets()
         ]
     else:
-        from ..stats.battery import TESTS
+        from ..stats.tests import REGISTRY
 
-        headers, rows = ("test (JSON key)",), [(t,) for t in TESTS]
+        headers = ("test (JSON key)", "label", "family", "min rows", "in 'all'", "source")
+        rows = [
+            (
+                s.name,
+                s.label,
+                s.family,
+                str(s.min_rows),
+                "yes" if s.default else "no",
+                _origin(REGISTRY, s),
+            )
+            for s in REGISTRY.specs()
+        ]
     _print_table(what, headers, rows)
 
 
