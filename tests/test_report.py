@@ -363,3 +363,20 @@ def test_test_labels_live_in_one_table():
         assert test in _labels.TEST_LABELS
     assert _labels.metric_label("shapiro_wilk.pass_fraction") == "Shapiro–Wilk % normal"
     assert _labels.metric_label("unknown.metric") == "unknown.metric"
+
+
+def test_skipped_sections_serialise_as_skipped():
+    # a view whose sphere reference cannot run (d = 1) writes {"skipped": reason}, as JSON
+    import numpy as np
+
+    from gaussaudit.report import render
+    from gaussaudit.report.model import build_report
+    from gaussaudit.stats import audit
+
+    x = np.random.default_rng(0).standard_normal((50, 1))
+    result = audit(x, views=("normalized",), sphere=True, subspaces=0, projections=0)
+    report = build_report(result)
+    assert report["views"]["normalized"]["sphere"] == {
+        "skipped": "needs d >= 2, at least 20 rows and no zero row"
+    }
+    json.loads(render(report, "json"))

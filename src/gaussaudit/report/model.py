@@ -279,6 +279,8 @@ def _to_dict(result: Any) -> Any:
     """JSON form of a result with a ``to_dict()`` (departure, sphere, findings)."""
     if result is None:
         return None
+    if isinstance(result, Skipped):
+        return {"skipped": result.reason}
     return result.to_dict() if hasattr(result, "to_dict") else result
 
 
