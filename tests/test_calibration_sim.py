@@ -7,12 +7,8 @@ import pytest
 from scipy import stats
 
 from gaussaudit import AuditConfig, audit
-from gaussaudit.stats.calibration import (
-    indicator_correlation,
-    pass_floor,
-    variance_inflation,
-    view_covariance,
-)
+from gaussaudit.stats.calibration import indicator_correlation, pass_floor, variance_inflation
+from gaussaudit.stats.fitted_covariance import view_covariance
 from gaussaudit.stats.verdict import decide
 
 FAST = {"projections": 32, "subspaces": 4, "subspace_dim": 3, "multivariate_max_rows": 500}

@@ -269,7 +269,7 @@ def test_embed_resolves_latest_run(run_a, tmp_path):
 
 
 def test_plot_dynamics(run_a, tmp_path):
-    path = plot_dynamics(run_a.run_dir, out=tmp_path / "dyn.png")
+    path = plot_dynamics(read_metrics(run_a.run_dir), out=tmp_path / "dyn.png")
     assert path.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import math
 from typing import Any
 
-__all__ = ["dig", "finite_number", "short_repr"]
+__all__ = ["clean", "dig", "finite_number", "short_repr"]
 
 
 def finite_number(value: Any) -> float | None:
@@ -61,3 +61,33 @@ def dig(node: Any, *keys: str) -> Any:
             return None
         node = node.get(key)
     return node
+
+
+def clean(value: Any) -> Any:
+    """Convert numpy types to Python ones and non-finite floats to None, recursively.
+
+    The JSON form of every report, gate result and comparison (``NaN`` is
+    written as ``null``).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> clean({"a": np.float64("nan"), "b": np.arange(2)})
+    {'a': None, 'b': [0, 1]}
+    """
+    import numpy as np  # lazy: the command line's help never needs numpy
+
+    if isinstance(value, dict):
+        return {str(k): clean(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [clean(v) for v in value]
+    if isinstance(value, np.ndarray):
+        return clean(value.tolist())
+    if isinstance(value, (np.bool_, bool)):
+        return bool(value)
+    if isinstance(value, (np.integer,)):
+        return int(value)
+    if isinstance(value, (float, np.floating)):
+        f = float(value)
+        return f if math.isfinite(f) else None
+    return value

@@ -147,7 +147,7 @@ class Comparison:
 
     def to_dict(self) -> dict:
         """JSON-compatible form."""
-        from .report.model import clean
+        from ._values import clean
 
         views: dict[str, dict] = {v: {} for v in self.views}
         for d in self.deltas:

@@ -164,6 +164,7 @@ def _run(method: str, **opts) -> None:
     from ..report.training import plot_dynamics, render_summary
     from ..train.loop import train
     from ..train.presets import resolve_config
+    from ..train.runs import read_metrics
     from .embed_cmd import parse_options
 
     dataset, preset, resume = opts.pop("dataset"), opts.pop("preset"), opts.pop("resume")
@@ -178,7 +179,8 @@ def _run(method: str, **opts) -> None:
     figure = None
     if plot:
         try:
-            figure = plot_dynamics(result.run_dir)
+            records = read_metrics(result.run_dir)
+            figure = plot_dynamics(records, out=Path(result.run_dir) / "dynamics.png")
         except ImportError:
             figure = None
     render_summary(Console(), result, figure)

@@ -87,7 +87,7 @@ class GateResult:
 
     def to_dict(self) -> dict:
         """Return the additive ``gates`` key of the JSON report."""
-        from ..report.model import clean
+        from .._values import clean
 
         return clean(
             {

@@ -12,11 +12,11 @@ become ``None`` (JSON ``null``); a skipped test is ``{"skipped": reason}``.
 
 from __future__ import annotations
 
-import math
 from typing import Any
 
 import numpy as np
 
+from .._values import clean
 from ..stats.battery import AuditResult, ViewAudit
 from ..stats.multiplicity import NullBand
 from ..stats.results import (
@@ -45,24 +45,6 @@ class ReportModel(dict):
     """
 
     plot_source: LazyPlotData | None = None
-
-
-def clean(value: Any) -> Any:
-    """Convert numpy types to Python ones and non-finite floats to None, recursively."""
-    if isinstance(value, dict):
-        return {str(k): clean(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [clean(v) for v in value]
-    if isinstance(value, np.ndarray):
-        return clean(value.tolist())
-    if isinstance(value, (np.bool_, bool)):
-        return bool(value)
-    if isinstance(value, (np.integer,)):
-        return int(value)
-    if isinstance(value, (float, np.floating)):
-        f = float(value)
-        return f if math.isfinite(f) else None
-    return value
 
 
 def _band(band: NullBand) -> dict:

@@ -45,8 +45,8 @@ class LazyPlotData:
     def get(self, name: str) -> dict:
         """Return the plot data of view ``name`` (as in ``views.<view>.plot_data``)."""
         if name not in self._cache:
+            from .._values import clean
             from ..stats.diagnostics import view_diagnostics
-            from .model import clean
 
             self._cache[name] = clean(view_diagnostics(self.matrix, self.views[name], self.config))
         return self._cache[name]

@@ -185,7 +185,7 @@ def _panel(ax: Any, records: list[dict], layers: list[str], keys: tuple, title: 
     ax.grid(alpha=0.3)
 
 
-def plot_dynamics(run_dir: str | os.PathLike, *, out: str | os.PathLike | None = None) -> Path:
+def plot_dynamics(records: list[dict], *, out: str | os.PathLike) -> Path:
     """Plot the training dynamics of a run (PAPER.md Fig. 4).
 
     Three panels against epoch, one line per audited layer: CV of the norms,
@@ -194,10 +194,10 @@ def plot_dynamics(run_dir: str | os.PathLike, *, out: str | os.PathLike | None =
 
     Parameters
     ----------
-    run_dir : str or PathLike
-        A run directory holding ``metrics.jsonl``.
-    out : str or PathLike, optional
-        Image path (default ``RUN_DIR/dynamics.png``).
+    records : list of dict
+        The run's per-epoch records (:func:`gaussaudit.train.runs.read_metrics`).
+    out : str or PathLike
+        Image path (the trainer writes ``RUN_DIR/dynamics.png``).
 
     Returns
     -------
@@ -210,9 +210,8 @@ def plot_dynamics(run_dir: str | os.PathLike, *, out: str | os.PathLike | None =
     import matplotlib.pyplot as plt
 
     from ..io import atomic_write_bytes
-    from ..train.runs import read_metrics
 
-    records = [r for r in read_metrics(run_dir) if r.get("layers")]
+    records = [r for r in records if r.get("layers")]
     layers: list[str] = []
     for r in records:
         layers += [name for name in r["layers"] if name not in layers]
@@ -237,7 +236,7 @@ def plot_dynamics(run_dir: str | os.PathLike, *, out: str | os.PathLike | None =
             fontsize=10,
         )
     fig.tight_layout()
-    target = Path(out) if out is not None else Path(run_dir) / "dynamics.png"
+    target = Path(out)
     buf = io.BytesIO()
     fig.savefig(buf, format="png", dpi=120)
     plt.close(fig)

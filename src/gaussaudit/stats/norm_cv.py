@@ -3,7 +3,7 @@
 The coefficient of variation of the row norms is the paper's thin-shell
 number; under H0 (rows i.i.d. N(m, S)) its sampling law depends on the
 spectrum of S. :func:`norm_cv_test` simulates ``||z||`` draws from the fitted
-covariance (:class:`~gaussaudit.stats.calibration.ViewCovariance`, shrunk for
+covariance (:class:`~gaussaudit.stats.fitted_covariance.ViewCovariance`, shrunk for
 the estimation error of a sample covariance) and compares the observed CV with
 that law, giving one p-value the calibrated verdict uses.
 """
@@ -11,15 +11,12 @@ that law, giving one p-value the calibrated verdict uses.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
 
 import numpy as np
 from scipy import stats
 
 from ._validation import power_of_two_scale
-
-if TYPE_CHECKING:  # the fitted covariance comes from the calibration module
-    from .calibration import ViewCovariance
+from .fitted_covariance import ViewCovariance
 
 __all__ = ["NormCVTest", "norm_cv_test"]
 
@@ -157,7 +154,7 @@ def norm_cv_test(
     Examples
     --------
     >>> x = np.random.default_rng(1).standard_normal((3000, 16))
-    >>> from gaussaudit.stats.calibration import view_covariance
+    >>> from gaussaudit.stats.fitted_covariance import view_covariance
     >>> t = norm_cv_test(np.linalg.norm(x, axis=1), view_covariance(x))
     >>> t.pvalue > 0.01
     True

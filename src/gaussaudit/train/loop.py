@@ -72,15 +72,6 @@ __all__ = [
 ]
 
 
-def __getattr__(name: str) -> Any:
-    # plot_dynamics moved to gaussaudit.report.training (rendering lives in report/).
-    if name == "plot_dynamics":
-        from ..report.training import plot_dynamics
-
-        return plot_dynamics
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-
-
 def _torch():
     try:
         import torch
