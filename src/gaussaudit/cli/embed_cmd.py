@@ -208,9 +208,7 @@ def run(
     from ..workflows import embed_and_audit
     from ._progress import audit_progress
 
-    check_outputs([report_out], what="report")
-    if out is not None and report_out is not None:
-        check_outputs([report_out], inputs=[out], what="report")
+    check_outputs([report_out], inputs=[out] if out is not None else [], what="report")
     values = {**(settings or {}), "seed": seed}
     config = settings_from_mapping(AuditConfig, values, where="command line")
     options = _extraction_options(locals())
