@@ -159,5 +159,5 @@ def print_environment(info: dict, console: Any = None) -> None:
             table.add_row("", "")
         table.add_row(Text(title, style="bold"), "")
         for label, value in rows:
-            table.add_row(f"  {label}", Text(value))
+            table.add_row(Text(f"  {label}"), Text(value))
     console.print(table)
