@@ -48,7 +48,7 @@ MAX_SIDECAR_BYTES = 1 << 20
 MAX_JSON_DEPTH = 64
 #: Suffix of the provenance sidecar: ``EMB.npy`` -> ``EMB.provenance.json``.
 SIDECAR_SUFFIX = ".provenance.json"
-#: Suffix of the sidecar as written before 0.2 (``EMB.json``), still read.
+#: Suffix of the sidecar as earlier versions wrote it (``EMB.json``), still read.
 LEGACY_SIDECAR_SUFFIX = ".json"
 
 _STRINGS = re.compile(rb'"(?:[^"\\]|\\.)*"', re.DOTALL)
