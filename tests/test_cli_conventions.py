@@ -319,3 +319,31 @@ def test_list_never_truncates_names(columns, terminal):
     assert "a-plugin-encoder-with-a-deliberately-long-name-" + "z" * 50 in proc.stdout
     assert "a description long enough to need a wide terminal" in proc.stdout
     assert "…" not in proc.stdout
+
+
+# --------------------------------------------------------------------------- embed and run
+
+
+def test_embed_and_run_follow_the_conventions(tmp_path, capsys):
+    pytest.importorskip("torch")
+    import tests.test_extract  # noqa: F401  (registers test-vectors and test-linear)
+
+    out = tmp_path / "emb.npy"
+    base = ["test-vectors", "-m", "test-linear", "--out", out, "--device", "cpu"]
+    code, stdout, err = run(["embed", *base, "-q"], capsys)
+    assert code == 0 and stdout == "" and err == ""
+    assert sorted(p.name for p in tmp_path.iterdir()) == [
+        "emb.labels.npy",
+        "emb.npy",
+        "emb.provenance.json",
+    ]
+    code, _, err = run(["embed", *base, "--force", "-v"], capsys)
+    assert code == 0 and "emb.provenance.json" in err and "gaussaudit: device: cpu" in err
+    report = tmp_path / "r.md"
+    code, stdout, err = run(["run", *base, "--report-out", report, *FAST], capsys)
+    assert code == 0 and stdout == ""
+    assert report.read_text().startswith("## ")  # markdown, from the extension
+    assert err.strip().splitlines()[-1].startswith(f"wrote {report} (")
+    # standard output holds only the report: no progress bar leaks into it
+    code, stdout, _ = run(["run", *base, "--report", "json", *FAST], capsys)
+    assert code == 0 and json.loads(stdout)["input"]["d"] > 0

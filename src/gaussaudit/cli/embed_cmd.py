@@ -99,7 +99,7 @@ def embed(
 
     voice = Voice.of(quiet, verbose)
     check_outputs([out], what="embeddings")
-    result = run_embed(model, dataset, **_extraction_options(locals()))
+    result = run_embed(model, dataset, progress=not quiet, **_extraction_options(locals()))
     _summary(voice, result)
 
 
@@ -230,7 +230,7 @@ def run(
     options = _extraction_options(locals())
     with voice.progress() as progress:
         result, model_report = embed_and_audit(
-            model, dataset, config, audit_progress=progress, **options
+            model, dataset, config, audit_progress=progress, progress=not quiet, **options
         )
     _summary(voice, result)
     emit(model_report, fmt, report_out, inputs=[result.path], verbose=voice.verbose)

@@ -175,7 +175,12 @@ def _progress_bar(label: str, total: int, *, enabled: bool) -> Iterator[Callable
         TimeRemainingColumn(),
     )
     start = time.perf_counter()
-    with Progress(*columns, disable=not enabled, transient=False) as bar:
+    from rich.console import Console
+
+    # on stderr: standard output carries only what a command was asked for
+    with Progress(
+        *columns, console=Console(stderr=True), disable=not enabled, transient=False
+    ) as bar:
         task = bar.add_task(label, total=total, rate="–")
 
         def advance(done: int) -> None:
