@@ -107,6 +107,13 @@ class AuditResult:
         The validated float64 ``(n, d)`` matrix that was audited (after any
         ``max_samples`` subsample), not a copy; renderers rebuild views from it
         for plots. None when the result was built without it.
+    execution : dict or None
+        How the audit ran: ``engine``, ``streamed`` (rows read block by block
+        rather than held), ``rows_audited``, ``rows_used`` (rows each step read:
+        per-coordinate, norms, projections, full_multivariate, subspaces,
+        departure, sphere, diagnosis, calibration) and, when streamed,
+        ``block_rows``, ``workers`` and ``memory_limit`` (bytes). None when not
+        recorded.
     """
 
     config: AuditConfig
@@ -115,6 +122,7 @@ class AuditResult:
     n_input: int
     notes: tuple[str, ...] = field(default_factory=tuple)
     matrix: np.ndarray | None = field(default=None, repr=False)
+    execution: dict | None = None
 
     @property
     def gaussian(self) -> bool | None:
@@ -497,6 +505,16 @@ def audit(
         views[name] = _audit_view(valid, name, cfg, tick)
     if progress is not None:
         progress("done", total, total)
+    from .engines.finish import rows_used
+
+    first = next(iter(views.values()), None)
+    execution = {
+        "engine": "numpy",
+        "streamed": False,
+        "rows_audited": int(x.shape[0]),
+        "rows_used": rows_used(int(x.shape[0]), cfg, getattr(first, "calibration", None)),
+    }
     return AuditResult(
-        config=cfg, views=views, check=check, n_input=n_input, notes=tuple(notes), matrix=x
-    )
+        config=cfg, views=views, check=check, n_input=n_input, notes=tuple(notes), matrix=x,
+        execution=execution,
+    )  # fmt: skip
