@@ -26,7 +26,6 @@ from .config import FULL_MULTIVARIATE, VERDICTS, AuditConfig, parse_views
 from .cost import DIRECTIONS_PER_DIM, PROJECTION_VALUES, check_budget, effective_projections
 from .departure import Departure, departure
 from .diagnosis import Finding, diagnose
-from .multivariate import mardia_henze_zirkler, subspace_tests
 from .norms import norm_concentration
 from .results import (
     CoordinateTestResult,
@@ -177,6 +176,8 @@ def _gram_group(sub: np.ndarray, specs: list[TestSpec], note: str | None) -> dic
     """Mardia and Henze–Zirkler from one pass over the Gram blocks."""
     wanted = [s.name for s in specs]
     which = tuple("hz" if t == "henze_zirkler" else t for t in wanted)
+    from .multivariate import mardia_henze_zirkler
+
     out: dict = {}
     try:
         m, h = mardia_henze_zirkler(sub, which=which)
@@ -266,6 +267,8 @@ def _subspaces(m: np.ndarray, config: AuditConfig, notes: list[str]) -> Subspace
     if not which:
         need = min((s.min_rows for s in multivariate_tests(config.tests)), default=0)
         return Skipped("subspaces", f"needs at least {need} rows, got {sub.shape[0]}")
+    from .multivariate import subspace_tests
+
     try:
         result = subspace_tests(
             sub,
