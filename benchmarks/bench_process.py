@@ -101,8 +101,17 @@ def main(argv: list[str] | None = None) -> None:
             runs: dict[str, list[float]] = {}
             cmds = {
                 "loop": [py, "-c", LOOP, str(path)],
-                "ad_dp_norms": [py, "-m", "gaussaudit", "test", str(path), "--tests",
-                                quick_tests, "--report", "json"],  # fmt: skip
+                "ad_dp_norms": [
+                    py,
+                    "-m",
+                    "gaussaudit",
+                    "test",
+                    str(path),
+                    "--tests",
+                    quick_tests,
+                    "--report",
+                    "json",
+                ],
             }
             if not args.no_default:
                 cmds["default"] = [py, "-m", "gaussaudit", "test", str(path), "--report", "json"]
@@ -113,7 +122,9 @@ def main(argv: list[str] | None = None) -> None:
                     runs.setdefault(name, []).append(seconds)
                     print(f"n={n} d={d} round {r} {name}: {seconds:.2f} s", flush=True)
                 _, out = _timed([py, "-c", FIRST_WORK, str(path), repr(time.time()), quick_tests])
-                first += [float(line.split()[1]) for line in out.splitlines() if line.startswith("FIRST")]
+                first += [
+                    float(line.split()[1]) for line in out.splitlines() if line.startswith("FIRST")
+                ]
             best = {k: min(v) for k, v in runs.items()}
             loop = best["loop"]
             ratios = "  ".join(f"loop/{k} {loop / v:.2f}x" for k, v in best.items() if k != "loop")

@@ -85,7 +85,9 @@ def parse_bytes(text: str | int | float) -> int:
     if isinstance(text, (int, float)):
         value = float(text)
     else:
-        match = re.fullmatch(r"\s*([0-9]*\.?[0-9]+(?:[eE][+-]?[0-9]+)?)\s*([A-Za-z]*)\s*", str(text))
+        match = re.fullmatch(
+            r"\s*([0-9]*\.?[0-9]+(?:[eE][+-]?[0-9]+)?)\s*([A-Za-z]*)\s*", str(text)
+        )
         unit = match.group(2).lower() if match else ""
         if not match or unit not in _UNITS:
             raise UsageError(
@@ -113,7 +115,7 @@ def available_memory() -> int:
 
 
 def default_memory_limit() -> int:
-    """The default memory budget: a quarter of the available memory, at least 256 MiB.
+    """Return the default memory budget: a quarter of the available memory, at least 256 MiB.
 
     Examples
     --------
@@ -121,6 +123,7 @@ def default_memory_limit() -> int:
     True
     """
     return max(256 * 2**20, int(available_memory() * MEMORY_FRACTION))
+
 
 #: Words for the type kinds used in messages.
 _KIND_WORDS = {
@@ -345,7 +348,7 @@ class AuditConfig:
             parse_bytes(self.memory_limit)
 
     def memory_limit_bytes(self) -> int:
-        """The memory budget in bytes (:func:`default_memory_limit` when unset).
+        """Return the memory budget in bytes (:func:`default_memory_limit` when unset).
 
         Examples
         --------

@@ -16,7 +16,15 @@ from dataclasses import dataclass
 
 import numpy as np
 
-__all__ = ["NullBand", "binomial_null_band", "beta_binomial_ppf", "binomial_ppf", "fdr_bh", "holm", "reject"]
+__all__ = [
+    "NullBand",
+    "beta_binomial_ppf",
+    "binomial_null_band",
+    "binomial_ppf",
+    "fdr_bh",
+    "holm",
+    "reject",
+]
 
 
 def binomial_ppf(q: float, n: int, p: float) -> float:

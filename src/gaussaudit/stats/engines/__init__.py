@@ -66,7 +66,7 @@ _ENGINE_EXTRAS = {"dask": ("dask", "dask"), "torch": ("torch", "torch")}
 
 
 def register_engine(name: str, target: str) -> None:
-    """Register an engine: ``target`` is ``"module:function"`` with :func:`audit_stream`'s signature.
+    """Register an engine: ``target`` is ``"module:function"`` (``audit_stream``'s signature).
 
     Examples
     --------

@@ -52,7 +52,7 @@ class RowsProxy:
         return np.asarray(self.source.take(np.asarray(rows)), dtype=np.float64)
 
     def mean(self, axis: int | None = None) -> np.ndarray:
-        """The view's column means (``axis=0`` only)."""
+        """Return the view's column means (``axis=0`` only)."""
         if axis != 0 or self._mean is None:
             raise NotImplementedError("only the column means (axis=0) are known")
         return self._mean
@@ -150,7 +150,7 @@ def rows_used(n: int, config: Any, calibration: Any = None) -> dict[str, int]:
 
 
 def _sphere_streamed(sub: np.ndarray, name: str, norms: Any, config: Any, sphere: Any) -> Any:
-    """The sphere reference on the subsample, switched on by all rows' norms."""
+    """Run the sphere reference on the subsample, switched on by all rows' norms."""
     from ..results import NormResult
     from ..sphere import near_constant_norm
 

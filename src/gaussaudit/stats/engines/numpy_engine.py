@@ -324,7 +324,11 @@ def _stream_view(
 
     top = float(np.max(raw_scan.column_scale)) if raw_scan.column_scale.size else 0.0
     src, view_notes = view_source(raw, name, top=top, block_rows=brows, workers=nw)
-    sc = raw_scan if name == "raw" else scan(src, name=f"the {name} view", block_rows=max(brows, 1024), workers=nw)
+    sc = (
+        raw_scan
+        if name == "raw"
+        else scan(src, name=f"the {name} view", block_rows=max(brows, 1024), workers=nw)
+    )
     n, d = src.n, src.d
     steps = _view_steps(cfg)
     notes: list[str] = list(view_notes)
@@ -335,7 +339,6 @@ def _stream_view(
     column_specs = [s for s in specs if s.name not in _MOMENT_TESTS and n >= s.min_rows]
     want_norms = "norms" in cfg.tests
     mv_specs = multivariate_tests(cfg.tests)
-    want_proj = "projections" in cfg.tests and bool(cfg.projections)
     mv_rows = min(n, cfg.multivariate_max_rows)
     full_allowed = bool(mv_specs) and _full_view_allowed(cfg, d)
     fits = mv_rows * d * 8 * 4 <= memory_limit
@@ -375,7 +378,9 @@ def _stream_view(
     if mv_specs:
         tick("full-view multivariate tests")
         if mv_stream:
-            mv = _stream_full_multivariate(src, sc, parts.comoments, cfg, block_rows=brows, workers=nw)
+            mv = _stream_full_multivariate(
+                src, sc, parts.comoments, cfg, block_rows=brows, workers=nw
+            )
         else:  # a seeded subsample (gathered by the proxy), all rows in memory, or skipped
             mv = _full_multivariate(rows_in_memory, cfg)
     mv_note = mv.pop("_note", None)
