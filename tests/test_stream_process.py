@@ -166,3 +166,21 @@ def test_bench_process_quick_prints_the_ratios():
     out = proc.stdout
     assert "loop/ad_dp_norms" in out and "loop/default" in out, out
     assert "time to first work" in out and "load average" in out, out
+
+
+def test_subspace_rows_scale_with_n_within_the_budget():
+    from gaussaudit.stats import audit
+    from gaussaudit.stats.battery import subspace_rows
+
+    cfg = AuditConfig()
+    assert subspace_rows(1_000, 768, cfg) == 1_000
+    assert subspace_rows(125_000, 768, cfg) == 2_500  # unchanged up to 50 x 2,500 rows
+    assert subspace_rows(500_000, 768, cfg) == 10_000
+    assert subspace_rows(10**8, 768, cfg) == 20_000
+    assert subspace_rows(10**6, 768, AuditConfig(memory_limit="100MB")) == 4_069
+    assert subspace_rows(10**6, 768, AuditConfig(multivariate_max_rows=30_000)) == 30_000
+    x = np.random.default_rng(2).standard_normal((130_000, 9)).astype(np.float32)
+    result = audit(x, tests="henze_zirkler", subspaces=2, projections=0)
+    assert result.views["raw"].subspaces.n == 2_600
+    assert result.execution["rows_used"]["subspaces"] == 2_600
+    assert any("subspace tests on 2600 of 130000 rows" in n for n in result.views["raw"].notes)

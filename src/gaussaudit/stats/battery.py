@@ -251,6 +251,40 @@ def _full_multivariate(x: np.ndarray, config: AuditConfig) -> dict:
     return out
 
 
+#: The subspace tests read one row in ``SUBSPACE_ROWS_PER`` beyond ``multivariate_max_rows``,
+#: up to ``SUBSPACE_ROWS_MAX`` rows (their cost is about 16 k rows^2 per subspace).
+SUBSPACE_ROWS_PER = 50
+SUBSPACE_ROWS_MAX = 20_000
+#: The budget the subspace rows are held to when ``memory_limit`` is unset (fixed, so the
+#: rows, and the numbers, do not depend on the memory free at the time).
+SUBSPACE_DEFAULT_BUDGET = 2**30
+
+
+def subspace_rows(n: int, d: int, config: AuditConfig) -> int:
+    """Rows of the seeded subsample the subspace tests read.
+
+    ``multivariate_max_rows`` up to n = 50 x that (125,000 rows by default), then
+    one row in 50, at most 20,000, and no more than four float64 copies of
+    them fit in ``memory_limit`` (1 GiB when unset).
+
+    Examples
+    --------
+    >>> cfg = AuditConfig()
+    >>> subspace_rows(50_000, 768, cfg), subspace_rows(1_000_000, 768, cfg)
+    (2500, 20000)
+    """
+    base = config.multivariate_max_rows
+    rows = max(base, min(SUBSPACE_ROWS_MAX, n // SUBSPACE_ROWS_PER))
+    if rows > base:
+        from .config import parse_bytes
+
+        limit = SUBSPACE_DEFAULT_BUDGET
+        if config.memory_limit is not None:
+            limit = parse_bytes(config.memory_limit)
+        rows = max(base, min(rows, limit // max(4 * 8 * d, 1)))
+    return int(min(n, rows))
+
+
 def _subspaces(m: np.ndarray, config: AuditConfig, notes: list[str]) -> SubspaceResult | Skipped:
     if m.shape[1] <= config.subspace_dim:
         return Skipped(
@@ -258,7 +292,7 @@ def _subspaces(m: np.ndarray, config: AuditConfig, notes: list[str]) -> Subspace
             f"d = {m.shape[1]} <= k = {config.subspace_dim}: every k-dim subspace is the "
             "full view (see the full-view tests)",
         )
-    sub, sub_note = _subsample(m, config.multivariate_max_rows, config.seed)
+    sub, sub_note = _subsample(m, subspace_rows(m.shape[0], m.shape[1], config), config.seed)
     which = tuple(
         "hz" if s.name == "henze_zirkler" else s.name
         for s in multivariate_tests(config.tests)
@@ -515,7 +549,7 @@ def audit(
         "engine": "numpy",
         "streamed": False,
         "rows_audited": int(x.shape[0]),
-        "rows_used": rows_used(int(x.shape[0]), cfg, getattr(first, "calibration", None)),
+        "rows_used": rows_used(int(x.shape[0]), int(x.shape[1]), cfg, getattr(first, "calibration", None)),
     }
     return AuditResult(
         config=cfg, views=views, check=check, n_input=n_input, notes=tuple(notes), matrix=x,

@@ -123,22 +123,24 @@ def finish_view(
     return replace(partial, diagnosis=findings), []
 
 
-def rows_used(n: int, config: Any, calibration: Any = None) -> dict[str, int]:
+def rows_used(n: int, d: int, config: Any, calibration: Any = None) -> dict[str, int]:
     """Rows each step of an audit reads (the same in memory and streamed).
 
     Examples
     --------
     >>> from gaussaudit.stats.config import AuditConfig
-    >>> rows_used(100_000, AuditConfig())["departure"]
+    >>> rows_used(100_000, 768, AuditConfig())["departure"]
     5000
     """
+    from ..battery import subspace_rows
+
     sub = min(n, config.multivariate_max_rows)
     out = {
         "per_coordinate": n,
         "norms": n,
         "projections": n,
         "full_multivariate": sub,
-        "subspaces": sub,
+        "subspaces": subspace_rows(n, d, config),
         "departure": min(n, FINISH_ROWS),
         "sphere": min(n, FINISH_ROWS),
         "diagnosis": min(n, FINISH_ROWS),

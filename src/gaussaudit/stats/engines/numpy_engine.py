@@ -295,7 +295,7 @@ def audit_stream(
     from .finish import rows_used
 
     first = next(iter(views.values()), None)
-    execution["rows_used"] = rows_used(n, cfg, getattr(first, "calibration", None))
+    execution["rows_used"] = rows_used(n, d, cfg, getattr(first, "calibration", None))
     return AuditResult(
         config=cfg, views=views, check=check, n_input=n, notes=tuple(global_notes),
         matrix=None, execution=execution,
