@@ -549,7 +549,9 @@ def audit(
         "engine": "numpy",
         "streamed": False,
         "rows_audited": int(x.shape[0]),
-        "rows_used": rows_used(int(x.shape[0]), int(x.shape[1]), cfg, getattr(first, "calibration", None)),
+        "rows_used": rows_used(
+            int(x.shape[0]), int(x.shape[1]), cfg, getattr(first, "calibration", None)
+        ),
     }
     return AuditResult(
         config=cfg, views=views, check=check, n_input=n_input, notes=tuple(notes), matrix=x,
