@@ -48,6 +48,7 @@ OFFLINE_BLOCKERS = [
 LONG = [
     (r"(^| )(train|reproduce) ", "trains models"),
     (r"(^| )(embed|run) ", "runs an encoder over a dataset"),
+    (r"(^| )demo( |$)", "trains two encoders when torch is present (tests/test_demo.py runs it)"),
 ]
 
 for_gate = re.compile(r"\bcheck\b|\bcompare\b")
