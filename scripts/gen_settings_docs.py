@@ -46,7 +46,7 @@ def _default(f: Field) -> object:
 
 
 #: What an unset (None) default means, where it is not "gate off".
-_UNSET = {"max_samples": "all rows", "sphere": "auto"}
+_UNSET = {"max_samples": "all rows", "sphere": "auto", "memory_limit": "auto"}
 
 
 def _show(name: str, value: object, kind: str) -> str:
