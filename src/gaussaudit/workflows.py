@@ -140,10 +140,16 @@ def _streamed_note(execution: dict) -> str:
     block = execution.get("block_rows")
     how = "streamed" if execution.get("streamed") else "held in memory"
     size = f" in blocks of {block:,} rows" if block and execution.get("streamed") else ""
-    gib = execution.get("memory_limit", 0) / 2**30
+    limit = int(execution.get("memory_limit", 0))
+    if limit >= 2**30:
+        shown = f"{limit / 2**30:.2f} GiB"
+    elif limit >= 2**20:
+        shown = f"{limit / 2**20:.0f} MiB"
+    else:
+        shown = f"{limit / 2**10:.0f} KiB"
     return (
         f"{how}: {rows:,} rows audited{size} by the {execution.get('engine')} engine "
-        f"(memory limit {gib:.2f} GiB)"
+        f"(memory limit {shown})"
     )
 
 

@@ -34,7 +34,12 @@ Every engine function has the signature of
     ) -> AuditResult               # matrix=None; ``execution`` says what was done
 
 An engine may accept more keyword arguments of its own (e.g. ``scheduler``
-for Dask, ``device`` for torch) after these. Third-party engines are added
+for Dask, ``device`` for torch; the numpy engine's ``subsample_steps``) after
+these. The result's ``execution`` dict should name the engine and say
+``streamed``, ``rows_audited`` and ``block_rows``; :func:`gaussaudit.workflows.audit_file`
+adds ``memory_limit`` and the report's ``input.engine``. ``memory_limit`` is
+given in bytes (``AuditConfig.memory_limit_bytes()``, capped at 512 MiB of
+working memory by ``audit_file``). Third-party engines are added
 with :func:`register_engine`.
 
 Examples
