@@ -13,6 +13,7 @@ with the reason, never silently dropped.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 
@@ -242,7 +243,12 @@ def _full_multivariate(x: np.ndarray, config: AuditConfig) -> dict:
     return out
 
 
-def _subspaces(m: np.ndarray, config: AuditConfig, notes: list[str]) -> SubspaceResult | Skipped:
+def _subspaces(
+    m: np.ndarray,
+    config: AuditConfig,
+    notes: list[str],
+    leading: np.ndarray | None = None,
+) -> SubspaceResult | Skipped:
     if m.shape[1] <= config.subspace_dim:
         return Skipped(
             "subspaces",
@@ -250,12 +256,19 @@ def _subspaces(m: np.ndarray, config: AuditConfig, notes: list[str]) -> Subspace
             "full view (see the full-view tests)",
         )
     sub, sub_note = _subsample(m, config.multivariate_max_rows, config.seed)
-    which = tuple(
-        "hz" if s.name == "henze_zirkler" else s.name
-        for s in multivariate_tests(config.tests)
-        if s.subspaces and sub.shape[0] >= s.min_rows
-    )
-    if not which:
+    specs = [
+        s for s in multivariate_tests(config.tests) if s.subspaces and sub.shape[0] >= s.min_rows
+    ]
+    which = tuple("hz" if s.name == "henze_zirkler" else s.name for s in specs if s.joint == "gram")
+    others = {
+        s.name: (
+            functools.partial(s.load_kernel(), **s.kernel_options(config)),
+            tuple(path for _label, path in s.pvalues),
+        )
+        for s in specs
+        if s.joint != "gram"
+    }
+    if not specs:
         need = min((s.min_rows for s in multivariate_tests(config.tests)), default=0)
         return Skipped("subspaces", f"needs at least {need} rows, got {sub.shape[0]}")
     try:
@@ -265,6 +278,8 @@ def _subspaces(m: np.ndarray, config: AuditConfig, notes: list[str]) -> Subspace
             n_subspaces=config.subspaces,
             seed=config.seed,
             which=which,
+            principal_frame=leading,
+            others=others,
         )
     except NotApplicableError as err:
         return Skipped("subspaces", str(err))
@@ -304,7 +319,7 @@ def _audit_view(
     subspaces: SubspaceResult | Skipped | None = None
     if "subspace tests" in steps:
         tick("subspace tests")
-        subspaces = _subspaces(m, config, notes)
+        subspaces = _subspaces(m, config, notes, view.leading)
     projections: ProjectionResult | Skipped | None = None
     if "random projections" in steps:
         tick("random projections")
@@ -345,7 +360,9 @@ def _audit_view(
     dep = departure(m, margin=config.margin, seed=config.seed, columns=tested)
     sphere = _sphere(m, name, norms, config)
     partial = replace(partial, calibration=cal, departure=dep, sphere=sphere)
-    findings = diagnose(m, partial, seed=config.seed, raw=x.values if name == "raw" else None)
+    findings = diagnose(
+        m, partial, seed=config.seed, raw=x.values if name == "raw" else None, leading=view.leading
+    )
     if isinstance(sphere, SphereResult) and sphere.consistent:
         # The shape a normalised Gaussian has (Beta-like coordinates) is not a finding.
         findings = tuple(f for f in findings if f.code not in _SPHERE_SHAPES)
