@@ -35,7 +35,7 @@ import numpy as np
 from scipy import stats
 
 from ._sampling import seeded_rows
-from ._validation import power_of_two_scale
+from ._validation import constant_columns, power_of_two_scale
 
 __all__ = ["Finding", "SubspaceShape", "diagnose", "subspace_shape"]
 
@@ -279,8 +279,10 @@ def diagnose(
         return ()
     y = x[seeded_rows(n, _MAX_ROWS, seed)] if n > _MAX_ROWS else x
     m = y.shape[0]
-    low, high = y.min(axis=0), y.max(axis=0)
-    live = high > low
+    low = y.min(axis=0)
+    # The one constant-column rule (docs/tests/README.md#constant-columns).
+    live = np.ones(d, dtype=bool)
+    live[constant_columns(y)] = False
     if not live.all():
         y, low = y[:, live], low[live]
     c = y - y.mean(axis=0)
