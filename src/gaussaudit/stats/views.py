@@ -10,7 +10,7 @@ arbitrary rotation, and a rotated sum of many independent coordinates is close
 to Gaussian, so the PCA-whitened coordinates hide axis-aligned departures.
 ``zca`` (``Σ^(-1/2)``, opt-in) whitens without leaving the original axes: its
 coordinate j is the original coordinate j decorrelated from the others
-(docs/views.md).
+(docs/calibration.md, "Views").
 """
 
 from __future__ import annotations
