@@ -138,3 +138,20 @@ def test_subspace_entries_in_the_json_and_the_verdict():
     assert len(entry["pvalues"]) == sub.n_subspaces
     reasons = " ".join(res.views["raw"].verdict.reasons)
     assert "subspace doornik_hansen" in reasons or "subspace royston" in reasons
+
+
+def test_terminal_and_html_show_a_subspace_family_only_when_its_test_ran():
+    from gaussaudit.report.html import render_html
+    from gaussaudit.report.model import build_report
+    from gaussaudit.report.terminal import render_terminal_text
+
+    x = np.random.default_rng(8).standard_normal((300, 12))
+    with_dh = build_report(
+        audit(x, tests="anderson_darling,mardia,doornik_hansen", subspaces=2, projections=0)
+    )
+    default = build_report(audit(x, subspaces=2, projections=8))
+    assert "Doornik" in render_terminal_text(with_dh)
+    assert "Doornik" not in render_terminal_text(default)
+    assert "Royston" not in render_terminal_text(with_dh)
+    html = render_html(with_dh, plots=False)
+    assert "Doornik" in html and "Royston" not in html
