@@ -268,7 +268,7 @@ def diagnose(
     >>> diagnose(rng.standard_normal((2000, 16)))
     ()
     >>> [f.code for f in diagnose(np.maximum(rng.standard_normal((2000, 16)), 0))]
-    ['skew', 'post_relu']
+    ['heavy_tails', 'skew', 'post_relu']
     """
     x = np.asarray(x, dtype=float)
     top = float(np.max(np.abs(x))) if x.size else 0.0
