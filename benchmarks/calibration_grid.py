@@ -1,6 +1,7 @@
 """False-rejection rate of the calibrated verdict, old rule against new, on Gaussian data.
 
-Run: ``python benchmarks/calibration_grid.py [--scale 1.0] [--out table.md]``.
+Run: ``python benchmarks/calibration_grid.py [--scale 1.0] [--rows 200,2000]
+[--dims 2,8] [--reps R] [--first F]``.
 
 Each replicate is an anisotropic Gaussian set (eigenvalues 1/k, k = 1..d, in a
 Haar-random rotation), audited with the default battery on the raw and
@@ -9,6 +10,9 @@ twice: ``calibration="binomial"`` (the previous rule) and
 ``calibration="dependence"`` (the new default). Replicates per cell fall with
 the cost of a cell (``REPS`` times ``--scale``); the printed band is the
 central 95 % binomial interval of the rejection count at the nominal 5 %.
+``--reps`` fixes the replicates of every cell and ``--first`` starts at
+replicate F (seeds F, F+1, ...), so that a later run adds replicates to an
+earlier one without repeating its data sets.
 """
 
 from __future__ import annotations
@@ -42,6 +46,8 @@ def main() -> None:
     parser.add_argument("--scale", type=float, default=1.0)
     parser.add_argument("--dims", default=",".join(map(str, DIMS)))
     parser.add_argument("--rows", default=",".join(map(str, ROWS)))
+    parser.add_argument("--reps", type=int, default=None, help="replicates per cell")
+    parser.add_argument("--first", type=int, default=0, help="first replicate index")
     args = parser.parse_args()
     cfg = AuditConfig(views=("raw", "whitened"), verdict="calibrated")
     old_cfg = replace(cfg, calibration="binomial")
@@ -51,10 +57,10 @@ def main() -> None:
     for n in map(int, args.rows.split(",")):
         for d in map(int, args.dims.split(",")):
             base = BIG_REPS.get(n, REPS[n]) if d >= 512 else REPS[n]
-            reps = max(2, round(base * args.scale))
+            reps = args.reps if args.reps else max(2, round(base * args.scale))
             counts = {v: [0, 0] for v in cfg.views}
             start = time.perf_counter()
-            for rep in range(reps):
+            for rep in range(args.first, args.first + reps):
                 x = sample(n, d, np.random.default_rng(10_000 * d + n + rep))
                 res = audit(x, replace(cfg, seed=rep))
                 for v, view in res.views.items():

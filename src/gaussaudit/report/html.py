@@ -199,6 +199,9 @@ def _more_rows(report: dict) -> list[tuple[str, list[Cell]]]:
     if any(subs):
         tag = f"k={first['k']}, ×{first['n_subspaces']}" if first else ""
         for path, family in SUBSPACE_FAMILIES:
+            ran = path[0] in (report.get("config") or {}).get("tests", ())
+            if not ran and not any(_present(v, path) for v in views.values()):
+                continue  # a test not run (energy, ... are opt-in)
             rows.append((f"subspaces ({tag}): {family}", [sub(v, *path) for v in views.values()]))
 
     if any((v.get("projections") or {}).get("n_projections") for v in views.values()):
@@ -307,3 +310,11 @@ def render_html(report: dict, *, plots: bool = True, title: str | None = None) -
         "schema_version": report.get("schema_version"),
     }
     return env.get_template("report.html.j2").render(**context)
+
+
+def _present(view: dict, path: tuple[str, ...]) -> bool:
+    """Whether a view's subspace results hold the family at ``path``."""
+    e: Any = (view.get("projections") or {}).get("subspaces")
+    for key in path:
+        e = e.get(key) if isinstance(e, dict) else None
+    return isinstance(e, dict)

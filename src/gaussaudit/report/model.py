@@ -207,6 +207,14 @@ def _subspaces(s: SubspaceResult | Skipped | None, alpha: float) -> dict | None:
             **_pvalue_family(s, s.henze_zirkler_pvalues, alpha),
         },
     }
+    for name, by_path in s.other_pvalues.items():
+        entry: dict = out.setdefault(name, {})
+        for path, pvalues in by_path.items():
+            *parents, leaf = path.split(".")
+            node = entry
+            for key in parents:
+                node = node.setdefault(key, {})
+            node.update(_pvalue_family(s, pvalues, alpha) if leaf == "pvalue" else {leaf: pvalues})
     if s.notes:
         out["notes"] = list(s.notes)
     return out

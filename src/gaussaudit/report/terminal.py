@@ -183,7 +183,9 @@ def _more_table(report: dict) -> Table:
             return "[dim]skipped[/dim]"
         e: Any = s
         for key in path:
-            e = e[key]
+            e = e.get(key) if isinstance(e, dict) else None
+        if not isinstance(e, dict):
+            return DASH
         frac, band = e["rejection_fraction"], e["null_band"]
         style = (
             "red" if frac is not None and band["high"] is not None and frac > band["high"] else ""
@@ -198,6 +200,9 @@ def _more_table(report: dict) -> Table:
         count = s.get("n_subspaces", "?")
         table.add_row(f"subspaces k={k} (×{count}) rejecting:", *["" for _ in views])
         for path, family in SUBSPACE_FAMILIES:
+            ran = path[0] in (report.get("config") or {}).get("tests", ())
+            if not ran and not any(_has_subspace_family(v, path) for v in views.values()):
+                continue  # a test not run (energy, ... are opt-in)
             table.add_row(f"  {family}", *[sub(v, path) for v in views.values()])
 
     if any((v.get("projections") or {}).get("n_projections") for v in views.values()):
@@ -341,3 +346,11 @@ def render_terminal_text(report: dict, *, width: int = 120, verbose: bool = Fals
     str
     """
     return renderables_text(terminal_renderables(report), width=width)
+
+
+def _has_subspace_family(view: dict, path: tuple[str, ...]) -> bool:
+    """Whether a view's subspace results hold the family at ``path``."""
+    e: Any = (view.get("projections") or {}).get("subspaces")
+    for key in path:
+        e = e.get(key) if isinstance(e, dict) else None
+    return isinstance(e, dict)

@@ -13,6 +13,7 @@ with the reason, never silently dropped.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 
@@ -285,7 +286,12 @@ def subspace_rows(n: int, d: int, config: AuditConfig) -> int:
     return int(min(n, rows))
 
 
-def _subspaces(m: np.ndarray, config: AuditConfig, notes: list[str]) -> SubspaceResult | Skipped:
+def _subspaces(
+    m: np.ndarray,
+    config: AuditConfig,
+    notes: list[str],
+    leading: np.ndarray | None = None,
+) -> SubspaceResult | Skipped:
     if m.shape[1] <= config.subspace_dim:
         return Skipped(
             "subspaces",
@@ -293,12 +299,19 @@ def _subspaces(m: np.ndarray, config: AuditConfig, notes: list[str]) -> Subspace
             "full view (see the full-view tests)",
         )
     sub, sub_note = _subsample(m, subspace_rows(m.shape[0], m.shape[1], config), config.seed)
-    which = tuple(
-        "hz" if s.name == "henze_zirkler" else s.name
-        for s in multivariate_tests(config.tests)
-        if s.subspaces and sub.shape[0] >= s.min_rows
-    )
-    if not which:
+    specs = [
+        s for s in multivariate_tests(config.tests) if s.subspaces and sub.shape[0] >= s.min_rows
+    ]
+    which = tuple("hz" if s.name == "henze_zirkler" else s.name for s in specs if s.joint == "gram")
+    others = {
+        s.name: (
+            functools.partial(s.load_kernel(), **s.kernel_options(config)),
+            tuple(path for _label, path in s.pvalues),
+        )
+        for s in specs
+        if s.joint != "gram"
+    }
+    if not specs:
         need = min((s.min_rows for s in multivariate_tests(config.tests)), default=0)
         return Skipped("subspaces", f"needs at least {need} rows, got {sub.shape[0]}")
     from .multivariate import subspace_tests
@@ -310,6 +323,8 @@ def _subspaces(m: np.ndarray, config: AuditConfig, notes: list[str]) -> Subspace
             n_subspaces=config.subspaces,
             seed=config.seed,
             which=which,
+            principal_frame=leading,
+            others=others,
         )
     except NotApplicableError as err:
         return Skipped("subspaces", str(err))
@@ -349,7 +364,7 @@ def _audit_view(
     subspaces: SubspaceResult | Skipped | None = None
     if "subspace tests" in steps:
         tick("subspace tests")
-        subspaces = _subspaces(m, config, notes)
+        subspaces = _subspaces(m, config, notes, view.leading)
     projections: ProjectionResult | Skipped | None = None
     if "random projections" in steps:
         tick("random projections")
@@ -390,7 +405,9 @@ def _audit_view(
     dep = departure(m, margin=config.margin, seed=config.seed, columns=tested)
     sphere = _sphere(m, name, norms, config)
     partial = replace(partial, calibration=cal, departure=dep, sphere=sphere)
-    findings = diagnose(m, partial, seed=config.seed, raw=x.values if name == "raw" else None)
+    findings = diagnose(
+        m, partial, seed=config.seed, raw=x.values if name == "raw" else None, leading=view.leading
+    )
     if isinstance(sphere, SphereResult) and sphere.consistent:
         # The shape a normalised Gaussian has (Beta-like coordinates) is not a finding.
         findings = tuple(f for f in findings if f.code not in _SPHERE_SHAPES)

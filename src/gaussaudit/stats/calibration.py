@@ -291,7 +291,7 @@ def calibrate_view(
     m : ndarray, shape (n, d)
         The view's matrix.
     name : str
-        View name (the whitened view's coordinates are uncorrelated by
+        View name (the whitened and zca views' coordinates are uncorrelated by
         construction; the norm-CV test runs on the raw view only).
     view : ViewAudit
         Results so far (coordinates, projections, norms).
@@ -313,7 +313,7 @@ def calibrate_view(
     for test, r in view.coordinates.items():
         if not (isinstance(r, CoordinateTestResult) and r.n_tested > 1):
             continue
-        if name == "whitened":
+        if name in ("whitened", "zca"):  # uncorrelated by construction
             inflation[test] = 1.0
         else:
             inflation[test] = coordinate_inflation(cov, r.columns, test, alpha, seed=seed)

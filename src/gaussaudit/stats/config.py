@@ -27,6 +27,7 @@ from ..errors import UnknownNameError, UsageError
 from .tests import AD_THRESHOLD, default_tests, parse_tests
 
 __all__ = [
+    "ALL_VIEWS",
     "CALIBRATIONS",
     "ENGINES",
     "FULL_MULTIVARIATE",
@@ -44,7 +45,9 @@ __all__ = [
 ]
 
 #: The views of an embedding matrix the battery can audit (see :mod:`.views`).
-VIEWS = ("raw", "normalized", "whitened")
+VIEWS = ("raw", "normalized", "whitened", "zca")
+#: The views ``"all"`` stands for: the paper's three (``zca`` is opt-in).
+ALL_VIEWS = ("raw", "normalized", "whitened")
 VERDICTS = ("paper", "calibrated")
 #: Floors of the calibrated verdict: corrected for correlated columns, or the
 #: old independent-binomial rule (see :mod:`gaussaudit.stats.calibration`).
@@ -181,7 +184,7 @@ def parse_views(text: str | tuple[str, ...] | list[str]) -> tuple[str, ...]:
     items = [t.strip() for t in text.split(",")] if isinstance(text, str) else list(text)
     items = [t for t in items if t]
     if items == ["all"]:
-        return VIEWS
+        return ALL_VIEWS
     for item in items:
         if item not in VIEWS:
             raise UnknownNameError("view", item, (*VIEWS, "all"))
@@ -199,8 +202,9 @@ class AuditConfig:
     seed : int
         Seed of every random choice (row subsamples, projections, subspaces).
     views : tuple of str
-        Views to audit: ``raw``, ``normalized``, ``whitened`` (a string such as
-        ``"raw,whitened"`` or ``"all"`` is parsed).
+        Views to audit: ``raw``, ``normalized``, ``whitened`` (PCA) or ``zca``
+        (a string such as ``"raw,whitened"`` or ``"all"``, the first three, is
+        parsed).
     tests : tuple of str
         Test names (JSON keys) to run; see :mod:`gaussaudit.stats.tests`
         (a comma-separated string or ``"all"`` is parsed).
@@ -248,7 +252,7 @@ class AuditConfig:
     seed: int = setting(0, help="Seed of every random choice.", kind="int")
     views: tuple[str, ...] = setting(
         ("raw",),
-        help="Views, comma-separated: raw, normalized, whitened, or all.",
+        help="Views, comma-separated: raw, normalized, whitened, zca, or all (the first three).",
         kind="strs",
     )
     tests: tuple[str, ...] = setting(

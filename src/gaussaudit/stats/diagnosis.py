@@ -12,8 +12,11 @@ Each rule looks for one kind of departure and, when it fires, returns a
     a coordinate with a mass of rows at exactly its minimum (or at 0);
 ``clusters``
     a leading principal component with a bimodality coefficient above 5/9
-    (Pfister et al. 2013) or clearly platykurtic scores (a mixture of many
-    well separated clusters);
+    (Pfister et al. 2013) or clearly platykurtic scores, or a leading
+    principal subspace whose joint (Mardia) skewness is far beyond the
+    Gaussian's, spread over several directions rather than one skewed factor,
+    with joint kurtosis at or below the Gaussian's (a mixture of several
+    clusters whose centres span the subspace; see :func:`subspace_shape`);
 ``scale_mixture``
     norm spread beyond the fitted Gaussian's (the norm-CV test);
 ``quantised``
@@ -29,14 +32,22 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
+from scipy import stats
 
 from ._sampling import seeded_rows
-from ._validation import power_of_two_scale
+from ._validation import constant_columns, power_of_two_scale
 
-__all__ = ["Finding", "diagnose"]
+__all__ = ["Finding", "SubspaceShape", "diagnose", "subspace_shape"]
 
 _MAX_ROWS = 5000
 _LEADING = 5
+#: Dimension of the leading principal subspace of the joint-skewness rule.
+_JOINT_K = 8
+#: The joint skewness must have a chi-square p-value below this (the false
+#: alarm rate on Gaussian data is at most about this per view).
+_JOINT_P = 1e-6
+#: ... and be at least this many times the largest one-direction skewness².
+_SPREAD = 3.0
 
 
 @dataclass(frozen=True)
@@ -105,8 +116,127 @@ def _leading_directions(c: np.ndarray, k: int, seed: int) -> np.ndarray:
     return q @ v[:, ::-1][:, :k]
 
 
+@dataclass(frozen=True)
+class SubspaceShape:
+    """Joint skewness and kurtosis of scores on a k-dimensional subspace.
+
+    Attributes
+    ----------
+    k, n : int
+    b1 : float
+        Mardia's multivariate skewness ``||κ3||²`` of the standardised scores
+        (covariance with denominator n).
+    b1_pvalue : float
+        Upper tail of ``n b1 / 6`` under chi-square with ``k(k+1)(k+2)/6``
+        degrees of freedom.
+    max_direction_b1 : float
+        The largest squared skewness of a one-dimensional projection,
+        ``max_|u|=1 κ3(u, u, u)²`` (tensor power iteration from the k axes and
+        k seeded random starts). Equal to ``b1`` when one skewed factor
+        carries all the skewness; a fraction of it when the skewness is spread
+        over several directions (the centres of a mixture).
+    kurtosis_z : float
+        Mardia's multivariate kurtosis as a z-score about its Gaussian mean
+        ``k(k+2)(n-1)/(n+1)``: negative for a mixture of separated Gaussian
+        clusters, positive for heavy tails or a mass at zero (post-ReLU).
+    """
+
+    k: int
+    n: int
+    b1: float
+    b1_pvalue: float
+    max_direction_b1: float
+    kurtosis_z: float
+
+    @property
+    def spread(self) -> float:
+        """``b1 / max_direction_b1``: about 1 for one skewed factor, larger when spread."""
+        return self.b1 / self.max_direction_b1 if self.max_direction_b1 > 0 else float("inf")
+
+
+def subspace_shape(scores: np.ndarray, *, seed: int = 0) -> SubspaceShape:
+    """Joint skewness, its spread over directions, and joint kurtosis of ``scores``.
+
+    Parameters
+    ----------
+    scores : ndarray, shape (n, k)
+        Projections of the rows on k directions (e.g. the leading principal
+        components); n > k + 1 and full column rank.
+    seed : int
+        Seed of the random starts of the power iteration.
+
+    Returns
+    -------
+    SubspaceShape
+
+    Notes
+    -----
+    Every number is affine invariant in the k-dimensional scores. On the
+    leading principal components of a Gaussian sample the scores keep the
+    law of a k-dimensional Gaussian sample (the affine-invariant
+    configuration is independent of the sample covariance, see
+    :func:`gaussaudit.stats.subspace_tests`), so ``b1_pvalue`` is a valid
+    p-value there.
+
+    Examples
+    --------
+    >>> rng = np.random.default_rng(0)
+    >>> shape = subspace_shape(rng.standard_normal((2000, 4)))
+    >>> bool(shape.b1_pvalue > 1e-3), round(shape.spread) > 1
+    (True, True)
+    >>> f = np.exp(rng.standard_normal(2000))  # one skewed factor
+    >>> shape = subspace_shape(np.column_stack([f, rng.standard_normal((2000, 3))]))
+    >>> bool(shape.b1_pvalue < 1e-6), round(shape.spread, 1)
+    (True, 1.0)
+    """
+    c = np.asarray(scores, dtype=float)
+    n, k = c.shape
+    c = c - c.mean(axis=0)
+    chol = np.linalg.cholesky(c.T @ c / n)
+    y = np.linalg.solve(chol, c.T).T
+    t = np.einsum("na,nb,nc->abc", y, y, y, optimize=True) / n
+    b1 = float(np.sum(t * t))
+    rng = np.random.default_rng(seed)
+    best = 0.0
+    for u in np.vstack([np.eye(k), rng.standard_normal((k, k))]):
+        u = u / np.linalg.norm(u)
+        for _ in range(50):
+            v = np.einsum("abc,b,c->a", t, u, u)
+            size = np.linalg.norm(v)
+            if size == 0.0:
+                break
+            if np.allclose(v / size, u, atol=1e-10):
+                u = v / size
+                break
+            u = v / size
+        best = max(best, float(np.einsum("abc,a,b,c->", t, u, u, u)) ** 2)
+    df = k * (k + 1) * (k + 2) / 6.0
+    p1 = float(stats.chi2.sf(n * b1 / 6.0, df))
+    b2 = float(np.mean(np.sum(y * y, axis=1) ** 2))
+    z2 = (b2 - k * (k + 2) * (n - 1) / (n + 1)) / np.sqrt(8.0 * k * (k + 2) / n)
+    return SubspaceShape(k, n, b1, p1, best, float(z2))
+
+
+def _joint_shape(scores: np.ndarray, seed: int) -> SubspaceShape | None:
+    """Return the subspace shape when the joint-skewness clusters rule fires, else None."""
+    m, k = scores.shape
+    if k < 2 or m < 10 * k:
+        return None
+    try:
+        shape = subspace_shape(scores, seed=seed)
+    except np.linalg.LinAlgError:  # rank-deficient scores
+        return None
+    fires = shape.b1_pvalue < _JOINT_P and shape.spread >= _SPREAD and shape.kurtosis_z <= 0.0
+    return shape if fires else None
+
+
 def diagnose(
-    x: np.ndarray, view: Any = None, *, seed: int = 0, raw: np.ndarray | None = None
+    x: np.ndarray,
+    view: Any = None,
+    *,
+    seed: int = 0,
+    raw: np.ndarray | None = None,
+    leading: np.ndarray | None = None,
 ) -> tuple[Finding, ...]:
     """Name the kinds of departure a view shows.
 
@@ -122,6 +252,10 @@ def diagnose(
     raw : ndarray, optional
         The stored values before any view transform, for the quantisation
         rule (default ``x``).
+    leading : ndarray, shape (d, r), optional
+        The view's leading principal directions (``View.leading``, set for the
+        whitened views, whose own covariance is the identity); default: a PCA
+        of ``x``.
 
     Returns
     -------
@@ -134,7 +268,7 @@ def diagnose(
     >>> diagnose(rng.standard_normal((2000, 16)))
     ()
     >>> [f.code for f in diagnose(np.maximum(rng.standard_normal((2000, 16)), 0))]
-    ['skew', 'post_relu']
+    ['heavy_tails', 'skew', 'post_relu']
     """
     x = np.asarray(x, dtype=float)
     top = float(np.max(np.abs(x))) if x.size else 0.0
@@ -145,8 +279,10 @@ def diagnose(
         return ()
     y = x[seeded_rows(n, _MAX_ROWS, seed)] if n > _MAX_ROWS else x
     m = y.shape[0]
-    low, high = y.min(axis=0), y.max(axis=0)
-    live = high > low
+    low = y.min(axis=0)
+    # The one constant-column rule (docs/tests/README.md#constant-columns).
+    live = np.ones(d, dtype=bool)
+    live[constant_columns(y)] = False
     if not live.all():
         y, low = y[:, live], low[live]
     c = y - y.mean(axis=0)
@@ -206,11 +342,15 @@ def diagnose(
             )
     if live.sum() >= 1 and m >= 50:
         cl = c
-        lead = _leading_directions(cl, min(_LEADING, cl.shape[1]), seed)
-        scores = cl @ lead
+        if leading is not None and leading.shape[1] >= 1:
+            lead = np.asarray(leading, dtype=float)[live]
+        else:
+            lead = _leading_directions(cl, min(max(_LEADING, _JOINT_K), cl.shape[1]), seed)
+        scores = cl @ lead[:, : min(_LEADING, lead.shape[1])]
         s1, s2 = _moments(scores - scores.mean(axis=0))
         bc = (s1**2 + 1.0) / (s2 + 3.0 * (m - 1) ** 2 / ((m - 2) * (m - 3)))
         flat = s2 < -max(0.5, 5.0 * se2)
+        joint = _joint_shape(cl @ lead[:, : min(_JOINT_K, lead.shape[1])], seed)
         if np.any(bc > 5.0 / 9.0) or np.any(flat):
             j = int(np.argmax(bc))
             findings.append(
@@ -223,6 +363,25 @@ def diagnose(
                     {
                         "bimodality_coefficient": float(bc.max()),
                         "min_component_excess_kurtosis": float(s2.min()),
+                    },
+                )
+            )
+        elif joint is not None and not any(f.code == "post_relu" for f in findings):
+            # A mass at zero in many coordinates also skews many directions at once.
+            findings.append(
+                Finding(
+                    "clusters",
+                    f"Clusters: the top {joint.k} principal components are jointly skewed "
+                    f"(Mardia b1 {joint.b1:.3g}, p = {joint.b1_pvalue:.1e}) in many "
+                    f"directions at once ({joint.spread:.1f} times the most skewed single "
+                    f"direction) with light joint tails (kurtosis z = {joint.kurtosis_z:.1f}), "
+                    "as a mixture of several clusters is; audit each cluster (e.g. per "
+                    "class) separately.",
+                    {
+                        "joint_skewness": joint.b1,
+                        "joint_skewness_pvalue": joint.b1_pvalue,
+                        "skewness_spread": joint.spread,
+                        "joint_kurtosis_z": joint.kurtosis_z,
                     },
                 )
             )

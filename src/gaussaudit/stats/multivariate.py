@@ -17,6 +17,10 @@ projections otherwise (:func:`subspace_tests`).
 
 from __future__ import annotations
 
+import operator
+from collections.abc import Callable, Mapping
+from typing import Any
+
 import numpy as np
 from scipy import special  # chi2.sf = chdtrc, norm.sf(x) = ndtr(-x): scipy's own ufuncs
 
@@ -418,6 +422,8 @@ def subspace_tests(
     principal: bool = True,
     block_rows: int = _BLOCK_ROWS,
     which: tuple[str, ...] = ("mardia", "hz"),
+    principal_frame: np.ndarray | None = None,
+    others: Mapping[str, tuple[Callable[[np.ndarray], Any], tuple[str, ...]]] | None = None,
 ) -> SubspaceResult:
     """Mardia and Henze–Zirkler on many k-dimensional projections of the data.
 
@@ -435,10 +441,28 @@ def subspace_tests(
         Rows per block of the blockwise computation.
     which : tuple of {"mardia", "hz"}
         Statistics to compute; p-values of the others are NaN.
+    principal_frame : ndarray, shape (d, r >= k), optional
+        The view's leading principal directions, used as the principal
+        subspace instead of a PCA of ``x`` (for whitened views, whose own
+        covariance is the identity: see :class:`gaussaudit.stats.views.View`).
+    others : mapping, optional
+        More tests to run on every subspace: name -> ``(test, paths)`` where
+        ``test(y)`` returns a result and ``paths`` name its p-value attributes
+        (``("pvalue",)``); a test raising ``NotApplicableError`` on a subspace
+        leaves NaN there.
 
     Returns
     -------
     SubspaceResult
+
+    Examples
+    --------
+    >>> from gaussaudit.stats.doornik_hansen import doornik_hansen
+    >>> x = np.random.default_rng(0).standard_normal((300, 12))
+    >>> res = subspace_tests(x, k=4, n_subspaces=3,
+    ...                      others={"doornik_hansen": (doornik_hansen, ("pvalue",))})
+    >>> res.other_pvalues["doornik_hansen"]["pvalue"].shape
+    (4,)
 
     Notes
     -----
@@ -465,7 +489,10 @@ def subspace_tests(
     notes: list[str] = []
     # Every statistic below is affine invariant, so the centred rows need no
     # scaling; _spectrum rescales them only where their covariance overflows.
-    if principal and d <= n:
+    if principal and principal_frame is not None and principal_frame.shape[1] >= k:
+        c = arr - arr.mean(axis=0)
+        frames.append(np.asarray(principal_frame, dtype=float)[:, :k])
+    elif principal and d <= n:
         c, _vals, vecs = _spectrum(arr)
         frames.append(vecs[:, ::-1][:, :k])
     else:
@@ -477,10 +504,24 @@ def subspace_tests(
     kurt_p = np.full(total, np.nan)
     hz_s = np.full(total, np.nan)
     hz_p = np.full(total, np.nan)
+    other = {
+        name: {path: np.full(total, np.nan) for path in paths}
+        for name, (_test, paths) in (others or {}).items()
+    }
     skipped = 0
     for i, frame in enumerate(frames):
+        y = c @ frame
+        for name, (test, paths) in (others or {}).items():
+            try:
+                result = test(y)
+            except NotApplicableError:
+                continue
+            for path in paths:
+                other[name][path][i] = float(operator.attrgetter(path)(result))
+        if not which:
+            continue
         try:
-            m, h = mardia_henze_zirkler(c @ frame, block_rows=block_rows, which=which)
+            m, h = mardia_henze_zirkler(y, block_rows=block_rows, which=which)
         except NotApplicableError as err:
             skipped += 1
             if skipped == 1:
@@ -503,4 +544,5 @@ def subspace_tests(
         henze_zirkler_pvalues=hz_p,
         n=n,
         notes=tuple(notes),
+        other_pvalues=other,
     )

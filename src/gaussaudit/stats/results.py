@@ -230,6 +230,11 @@ class SubspaceResult:
     henze_zirkler_statistics : ndarray
     n : int
         Rows used (after any subsample).
+    notes : tuple of str
+    other_pvalues : dict
+        P-values of the other multivariate tests run on the same subspaces
+        (``energy``, ``doornik_hansen``, ``royston``): test name -> p-value
+        path (``"pvalue"``) -> one p-value per subspace.
     """
 
     k: int
@@ -242,6 +247,7 @@ class SubspaceResult:
     henze_zirkler_pvalues: np.ndarray
     n: int
     notes: tuple[str, ...] = ()
+    other_pvalues: dict[str, dict[str, np.ndarray]] = field(default_factory=dict)
 
     def rejection_fraction(self, pvalues: np.ndarray, alpha: float = 0.05) -> float:
         """Fraction of subspaces whose p-value is at most ``alpha``."""

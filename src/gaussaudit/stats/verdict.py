@@ -151,6 +151,10 @@ def _multivariate_pvalues(view: Any) -> list[tuple[str, float]]:
             ("subspace henze_zirkler", s.henze_zirkler_pvalues),
         ):
             pvals += [(label, float(p)) for p in arr if np.isfinite(p)]
+        for spec in multivariate_tests(s.other_pvalues):
+            for label, path in spec.pvalues:
+                arr = s.other_pvalues[spec.name].get(path, np.zeros(0))
+                pvals += [(f"subspace {label}", float(p)) for p in arr if np.isfinite(p)]
     return pvals
 
 
