@@ -1,0 +1,668 @@
+"""One headline per view: the three verdicts reconciled, what failed and by how much.
+
+Every human-facing renderer (terminal, Markdown, HTML) leads with these lines,
+built here from the report model alone, so the formats say the same thing in
+the same words:
+
+- the **headline verdict** (the rule named by ``config.verdict``, the paper's by
+  default) and, when the verdicts differ, which one answers what
+  ("significant but negligible": the calibrated tests detect a departure, the
+  departure's size is within the margin);
+- **what failed, by how much**: the paper rule's mean statistic against its
+  threshold, the calibrated verdict's worst pass fraction against its floor,
+  the Holm families' rejections;
+- **the departure** with its 95 % interval against the margin (the practical
+  verdict), and the **diagnosis** in words;
+- **every threshold in words** (:func:`threshold_notes`): what 0.752, the floors
+  and the Holm levels are, and how alpha is split between the checks.
+
+The calibrated verdict's floors are read from its reasons (the report keeps no
+other copy of them); the split of alpha is the rule of
+:mod:`gaussaudit.stats.verdict`, restated here in words only.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from fractions import Fraction
+from typing import Any
+
+from ._format import num, verdict_word
+from ._labels import label, short
+
+__all__ = [
+    "DIAGNOSIS_LABELS",
+    "ViewHeadline",
+    "calibrated_details",
+    "departure_text",
+    "diagnosis_sentences",
+    "effective_dimension_text",
+    "headline_summary",
+    "humanise",
+    "threshold_notes",
+    "view_headline",
+    "view_headlines",
+]
+
+#: Diagnosis codes (``views.<view>.diagnosis[].code``) in words.
+DIAGNOSIS_LABELS = {
+    "heavy_tails": "heavy tails",
+    "skew": "skew",
+    "post_relu": "mass at zero (post-ReLU)",
+    "clusters": "clusters",
+    "scale_mixture": "scale mixture",
+    "quantised": "quantised values",
+}
+
+#: Findings that explain the others lead (sort is stable: the rest keep their order).
+_LEAD = ("quantised", "post_relu", "clusters")
+
+_FLOOR = re.compile(
+    r"^(?P<family>[\w.\[\]]+): pass fraction (?P<frac>[\d.]+)% below (?P<floor>[\d.]+)%, "
+    r"the lower (?P<tail>[\d.eE+-]+) (?:binomial )?quantile for (?P<n>\d+) tests"
+)
+_HOLM = re.compile(
+    r"^(?P<group>coordinates|multivariate): (?P<k>\d+) of (?P<m>\d+) p-values rejected "
+    r"after Holm at (?P<level>[\d.eE+-]+)(?: \((?P<which>.*)\))?"
+)
+_DOTTED_KEY = re.compile(r"\s*\((?:[a-z_]+\.)+[a-z_]+\)|(?<![\w.])(?:[a-z_]+\.){2,}[a-z_]+")
+
+
+def humanise(text: str) -> str:
+    """Drop internal dotted keys (``(departure.value)``) from a sentence meant for people.
+
+    Examples
+    --------
+    >>> humanise("judge it by its size (departure.value) rather than by p-values.")
+    'judge it by its size rather than by p-values.'
+    """
+    return _DOTTED_KEY.sub("", text)
+
+
+@dataclass(frozen=True)
+class _Floor:
+    family: str
+    frac: float
+    floor: float
+    tail: float
+    n: int
+
+    @property
+    def label(self) -> str:
+        if self.family.startswith("projections."):
+            return f"{short(self.family.split('.', 1)[1])} on random directions"
+        return short(self.family)
+
+    @property
+    def unit(self) -> str:
+        return "directions" if self.family.startswith("projections.") else "coordinates"
+
+    def text(self) -> str:
+        return (
+            f"{self.label} passes {self.frac:.1f}% of {self.n} {self.unit} "
+            f"(needs ≥ {self.floor:.1f}%)"
+        )
+
+
+@dataclass(frozen=True)
+class _Holm:
+    group: str
+    k: int
+    m: int
+    level: float
+    which: str
+
+    def text(self) -> str:
+        if self.group == "coordinates":
+            return f"AD rejects {self.k} of {self.m} coordinates after Holm"
+        return f"{self.k} of {self.m} multivariate p-values rejected after Holm"
+
+
+def _parse(reasons: list[str]) -> tuple[list[_Floor], list[_Holm]]:
+    floors, holms = [], []
+    for reason in reasons:
+        m = _FLOOR.match(reason)
+        if m:
+            floors.append(
+                _Floor(
+                    m["family"], float(m["frac"]), float(m["floor"]), float(m["tail"]), int(m["n"])
+                )
+            )
+            continue
+        h = _HOLM.match(reason)
+        if h:
+            holms.append(
+                _Holm(h["group"], int(h["k"]), int(h["m"]), float(h["level"]), h["which"] or "")
+            )
+    return floors, holms
+
+
+def _coord(view: dict, test: str) -> dict:
+    entry = (view.get("coordinates") or {}).get(test) or {}
+    return {} if "skipped" in entry else entry
+
+
+def _paper_failures(view: dict, config: dict) -> list[str]:
+    thr = config.get("ad_threshold", 0.752)
+    alpha = config.get("alpha", 0.05)
+    out = []
+    ad = _coord(view, "anderson_darling").get("mean")
+    dp = _coord(view, "dagostino_pearson").get("mean_pvalue")
+    if ad is not None and not ad < thr:
+        out.append(f"mean A² {num(ad)} (needs < {thr})")
+    if dp is not None and not dp > alpha:
+        out.append(f"mean DP p {num(dp)} (needs > {alpha})")
+    return out
+
+
+def departure_text(view: dict) -> str:
+    """Describe the departure and its 95 % interval against the margin (``""`` if unmeasured).
+
+    Examples
+    --------
+    >>> departure_text({"departure": {"value": 0.0812, "ci_low": 0.075, "ci_high": 0.088,
+    ...                               "margin": 0.02}})
+    'departure W1 0.081 [0.075, 0.088] > margin 0.02'
+    """
+    dep = view.get("departure") or {}
+    if "skipped" in dep or dep.get("value") is None:
+        return ""
+    lo, hi, margin = dep.get("ci_low"), dep.get("ci_high"), dep.get("margin")
+    if margin is None or lo is None or hi is None:
+        op = "vs"
+    elif hi <= margin:
+        op = "≤"
+    elif lo > margin:
+        op = ">"
+    else:
+        op = "straddles"
+    return f"departure W1 {dep['value']:.3f} [{_ci(lo)}, {_ci(hi)}] {op} margin {num(margin)}"
+
+
+def _ci(x: float | None) -> str:
+    return "?" if x is None else f"{x:.3f}"
+
+
+def effective_dimension_text(view: dict) -> str:
+    """``"effective dimension 2.93 of 512"`` (participation ratio), or ``""``.
+
+    Examples
+    --------
+    >>> effective_dimension_text({"d": 512, "norms": {"effective_dimension": 2.9312}})
+    'effective dimension 2.93 of 512'
+    """
+    norms = view.get("norms") or {}
+    value = norms.get("effective_dimension")
+    if value is None or "skipped" in norms:
+        return ""
+    return f"effective dimension {num(value)} of {view.get('d')}"
+
+
+def _sphere_text(view: dict) -> str:
+    sphere = view.get("sphere") or {}
+    if "skipped" in sphere or sphere.get("consistent") is None:
+        return ""
+    if sphere["consistent"]:
+        return f"consistent with a normalised Gaussian (sphere p {num(sphere.get('pvalue'))})"
+    return f"unlike a normalised Gaussian (sphere p {num(sphere.get('pvalue'))})"
+
+
+@dataclass(frozen=True)
+class ViewHeadline:
+    """The headline of one view.
+
+    Attributes
+    ----------
+    view : str
+        The view's name.
+    verdict : bool or None
+        The headline verdict (the rule ``config.verdict`` names).
+    status : str
+        ``pass``, ``fail``, ``na`` or ``negligible`` (a detected departure
+        within the margin): the colour the renderers give the phrase.
+    phrase : str
+        The verdict in words, saying which verdict answers what when they
+        differ (``"Gaussian by the paper rule — significant but negligible: departure
+        below margin"``).
+    failed : tuple of str
+        What failed, by how much, most telling first.
+    departure : str
+        The departure with its 95 % interval against the margin.
+    diagnosis : tuple of str
+        The kinds of departure found, in words.
+    sentence : str
+        The first diagnosis sentence (what it is and what to do).
+    sphere : str
+        The sphere reference's answer, for normalised views.
+    effective_dimension : str
+        ``"effective dimension 2.93 of 512"``.
+    flags : dict
+        ``paper_rule``, ``calibrated`` and ``practically_gaussian``.
+    """
+
+    view: str
+    verdict: bool | None
+    status: str
+    phrase: str
+    failed: tuple[str, ...] = ()
+    departure: str = ""
+    diagnosis: tuple[str, ...] = ()
+    sentence: str = ""
+    sphere: str = ""
+    effective_dimension: str = ""
+    flags: dict[str, Any] = field(default_factory=dict)
+
+    def details(self, *, failures: int = 1) -> str:
+        """Return the rest of the headline line: what failed; departure: diagnosis.
+
+        Parameters
+        ----------
+        failures : int
+            How many failures to name; the others are counted.
+        """
+        parts = []
+        if self.failed:
+            shown = list(self.failed[:failures])
+            more = len(self.failed) - len(shown)
+            parts.append(", ".join(shown) + (f" (+{more} more failed checks)" if more else ""))
+        dep = self.departure
+        if dep and self.diagnosis:
+            dep += ": " + ", ".join(self.diagnosis)
+        elif self.diagnosis:
+            dep = ", ".join(self.diagnosis)
+        if dep:
+            parts.append(dep)
+        if self.sphere:
+            parts.append(self.sphere)
+        return "; ".join(parts)
+
+    def line(self, *, failures: int = 1) -> str:
+        """Return the whole headline as one line of plain text.
+
+        Examples
+        --------
+        >>> ViewHeadline("raw", False, "fail", "not Gaussian", ("mean A² 2.1 (needs < 0.752)",)
+        ...              ).line()
+        'raw: not Gaussian; mean A² 2.1 (needs < 0.752)'
+        """
+        rest = self.details(failures=failures)
+        return f"{self.view}: {self.phrase}" + (f"; {rest}" if rest else "")
+
+
+def _qualifier(rule: str, paper: Any, calibrated: Any, practical: Any, measured: bool) -> str:
+    """Why the verdicts differ, in words (``""`` when they agree)."""
+    if calibrated is False and practical is True:
+        return "significant but negligible: departure below margin"
+    if calibrated is False and practical is None and measured:
+        return "significant, size undecided: interval straddles margin"
+    if calibrated is True and practical is False:
+        return "not significant, but departure above margin"
+    if paper is None or calibrated is None or paper == calibrated:
+        return ""
+    if rule == "paper":
+        return "calibrated checks detect a departure" if paper else "no calibrated check rejects"
+    return "the paper rule's means fail" if calibrated else "the paper rule's means pass"
+
+
+def _phrase(rule: str, paper: Any, calibrated: Any, practical: Any, measured: bool) -> str:
+    headline = paper if rule == "paper" else calibrated
+    rule_name = "the paper rule" if rule == "paper" else "the calibrated verdict"
+    word = verdict_word(headline)
+    if headline is None:
+        other = calibrated if rule == "paper" else paper
+        if other is None:
+            return "undecided"
+        other_name = "calibrated" if rule == "paper" else "paper rule"
+        return f"undecided by {rule_name} ({other_name}: {verdict_word(other)})"
+    qualifier = _qualifier(rule, paper, calibrated, practical, measured)
+    return f"{word} by {rule_name} — {qualifier}" if qualifier else word
+
+
+def view_headline(name: str, view: dict, config: dict) -> ViewHeadline:
+    """Build the headline of one view of the report model.
+
+    Parameters
+    ----------
+    name : str
+        The view's name.
+    view : dict
+        ``report["views"][name]``.
+    config : dict
+        ``report["config"]``.
+
+    Returns
+    -------
+    ViewHeadline
+
+    Examples
+    --------
+    >>> view = {"d": 4, "verdict": {"gaussian": True, "paper_rule": True, "calibrated": False,
+    ...         "practically_gaussian": True, "reasons": []},
+    ...         "departure": {"value": 0.004, "ci_low": 0.002, "ci_high": 0.006, "margin": 0.02}}
+    >>> view_headline("whitened", view, {"verdict": "paper"}).phrase
+    'Gaussian by the paper rule — significant but negligible: departure below margin'
+    """
+    verdict = view.get("verdict") or {}
+    rule = config.get("verdict", "paper")
+    paper, calibrated = verdict.get("paper_rule"), verdict.get("calibrated")
+    practical = verdict.get("practically_gaussian")
+    headline = verdict.get("gaussian")
+    departure = departure_text(view)
+    phrase = _phrase(rule, paper, calibrated, practical, bool(departure))
+    if calibrated is False and practical is True:
+        status = "negligible"
+    else:
+        status = {True: "pass", False: "fail", None: "na"}[headline]
+
+    floors, holms = _parse(list(verdict.get("reasons") or []))
+    paper_failed = _paper_failures(view, config) if paper is False else []
+    floors.sort(key=lambda f: f.frac - f.floor)
+    calibrated_failed = [f.text() for f in floors] + [h.text() for h in holms]
+    if paper is not False and calibrated_failed:  # say whose failures these are, once
+        calibrated_failed[0] = f"calibrated: {calibrated_failed[0]}"
+    first, second = (
+        (paper_failed, calibrated_failed) if rule == "paper" else (calibrated_failed, paper_failed)
+    )
+    failed = first[:1] + second[:1] + first[1:] + second[1:]
+    findings = [f for f in view.get("diagnosis") or [] if isinstance(f, dict)]
+    # the most specific explanation first (a post-ReLU mass at zero explains its tails)
+    findings.sort(key=lambda f: _LEAD.index(f.get("code")) if f.get("code") in _LEAD else 99)
+    labels = tuple(
+        DIAGNOSIS_LABELS.get(f.get("code", ""), str(f.get("code", "")).replace("_", " "))
+        for f in findings
+    )
+    sentence = humanise(findings[0]["message"]) if findings and findings[0].get("message") else ""
+    return ViewHeadline(
+        view=name,
+        verdict=headline,
+        status=status,
+        phrase=phrase,
+        failed=tuple(failed),
+        departure=departure,
+        diagnosis=labels,
+        sentence=sentence,
+        sphere=_sphere_text(view),
+        effective_dimension=effective_dimension_text(view),
+        flags={
+            "paper_rule": paper,
+            "calibrated": calibrated,
+            "practically_gaussian": practical,
+        },
+    )
+
+
+def _split_advice(sentence: str) -> tuple[str, str]:
+    """Split a finding at its first ``"; "`` outside parentheses: (what was found, advice)."""
+    depth = 0
+    for i, ch in enumerate(sentence):
+        depth += {"(": 1, ")": -1}.get(ch, 0)
+        if depth == 0 and sentence.startswith("; ", i):
+            return sentence[:i], sentence[i + 2 :]
+    return sentence, ""
+
+
+def diagnosis_sentences(report: dict) -> list[tuple[str, str]]:
+    """(view, first diagnosis sentence) per view, advice already given once left out.
+
+    A finding's sentence is what was found, then (after ``"; "``) what to do;
+    when several views have the same advice it is written only the first time.
+
+    Examples
+    --------
+    >>> finding = {"code": "skew", "message": "Skew: median 0.2; check the activation."}
+    >>> report = {"config": {}, "views": {"raw": {"diagnosis": [finding]},
+    ...           "whitened": {"diagnosis": [finding]}}}
+    >>> diagnosis_sentences(report)
+    [('raw', 'Skew: median 0.2; check the activation.'), ('whitened', 'Skew: median 0.2.')]
+    """
+    out, given = [], set()
+    for head in view_headlines(report):
+        if not head.sentence:
+            continue
+        found, advice = _split_advice(head.sentence)
+        if advice and advice in given:
+            out.append((head.view, found.rstrip(".") + "."))
+        else:
+            given.add(advice)
+            out.append((head.view, head.sentence))
+    return out
+
+
+def view_headlines(report: dict) -> list[ViewHeadline]:
+    """Return the headline of every view of a report, in report order."""
+    return [view_headline(n, v, report["config"]) for n, v in report["views"].items()]
+
+
+def headline_summary(report: dict) -> str:
+    """Say the report's verdict in one sentence, naming the rule it comes from.
+
+    Examples
+    --------
+    >>> report = {"config": {"verdict": "paper"}, "verdict": {"gaussian": False},
+    ...           "views": {"raw": {"verdict": {"gaussian": False}},
+    ...                     "whitened": {"verdict": {"gaussian": True}}}}
+    >>> headline_summary(report)
+    'not Gaussian: 1 of 2 views fail the paper rule (the headline verdict)'
+    """
+    rule = report["config"].get("verdict", "paper")
+    rule_name = "the paper rule" if rule == "paper" else "the calibrated verdict"
+    flags = [(v.get("verdict") or {}).get("gaussian") for v in report["views"].values()]
+    word = verdict_word(report["verdict"]["gaussian"])
+    n = len(flags)
+    failing = sum(1 for f in flags if f is False)
+    undecided = sum(1 for f in flags if f is None)
+    if failing:
+        what = f"{failing} of {n} view{'s' if n != 1 else ''} fail{'s' if n == 1 else ''}"
+    elif undecided:
+        what = f"{undecided} of {n} view{'s' if n != 1 else ''} undecided by"
+    else:
+        what = "every view passes" if n > 1 else "the view passes"
+    return f"{word}: {what} {rule_name} (the headline verdict)"
+
+
+# ------------------------------------------------------------------ thresholds in words
+
+_SHARES = {
+    Fraction(1): "all",
+    Fraction(1, 2): "half",
+    Fraction(1, 3): "a third",
+    Fraction(2, 3): "two thirds",
+    Fraction(1, 4): "a quarter",
+    Fraction(3, 4): "three quarters",
+}
+
+
+def _share(part: int, total: int) -> str:
+    frac = Fraction(part, total)
+    return _SHARES.get(frac, f"{frac.numerator}/{frac.denominator}")
+
+
+def _families(view: dict) -> int:
+    count = 0
+    for entry in (view.get("coordinates") or {}).values():
+        if isinstance(entry, dict) and entry.get("n_tested"):
+            count += 1
+    for entry in (view.get("projections") or {}).values():
+        if isinstance(entry, dict) and entry.get("n_tested") and "pass_fraction" in entry:
+            count += 1
+    return count
+
+
+def _has_multivariate(view: dict) -> bool:
+    for entry in (view.get("multivariate") or {}).values():
+        if isinstance(entry, dict) and "skipped" not in entry:
+            return True
+    sub = (view.get("projections") or {}).get("subspaces") or {}
+    if sub and "skipped" not in sub:
+        return True
+    norm_cv = (view.get("calibration") or {}).get("norm_cv") or {}
+    return bool(norm_cv) and "skipped" not in norm_cv
+
+
+def _alpha_split(view: dict, alpha: float) -> str:
+    """How the calibrated verdict splits alpha between its checks, in words."""
+    method = (view.get("calibration") or {}).get("method", "binomial")
+    dependence = method != "binomial"
+    m = _families(view)
+    weights = {
+        "floors": (2 if dependence else 1) if m else 0,
+        "coordinates": 1 if dependence and _coord(view, "anderson_darling").get("n_tested") else 0,
+        "multivariate": 1 if _has_multivariate(view) else 0,
+    }
+    total = sum(weights.values())
+    if not total:
+        return ""
+    parts = []
+    if weights["floors"]:
+        level = alpha * weights["floors"] / total
+        parts.append(
+            f"{_share(weights['floors'], total)} ({num(level)}) for the {m} pass-fraction "
+            f"floors (“needs ≥ x%”: each the lower {level / m:.2g} quantile of the pass "
+            "fraction of Gaussian data, widened for correlated columns)"
+        )
+    if weights["coordinates"]:
+        level = alpha * weights["coordinates"] / total
+        parts.append(
+            f"{_share(weights['coordinates'], total)} ({num(level)}) for Holm over the "
+            "per-coordinate AD p-values"
+        )
+    if weights["multivariate"]:
+        level = alpha * weights["multivariate"] / total
+        parts.append(
+            f"{_share(weights['multivariate'], total)} ({num(level)}) for Holm over the "
+            "multivariate p-values (full view, subspaces, norm CV)"
+        )
+    return ", ".join(parts)
+
+
+def threshold_notes(report: dict) -> list[str]:
+    """Explain every threshold the headline uses, in words (one sentence each).
+
+    Parameters
+    ----------
+    report : dict
+        The report model.
+
+    Returns
+    -------
+    list of str
+        The paper rule's thresholds, how the calibrated verdict splits alpha
+        (``"Holm at 0.0125"`` is a quarter of alpha 0.05), what a floor is, and
+        what the departure and its margin measure.
+
+    Examples
+    --------
+    >>> report = {"config": {"alpha": 0.05, "ad_threshold": 0.752}, "views": {}}
+    >>> threshold_notes(report)[0][:40]
+    'paper rule: mean A² < 0.752 (the 5% crit'
+    """
+    cfg = report["config"]
+    alpha = cfg.get("alpha", 0.05)
+    thr = cfg.get("ad_threshold", 0.752)
+    views = report["views"]
+    notes = [
+        f"paper rule: mean A² < {thr} (the 5% critical value of A² for one Gaussian "
+        f"coordinate) and mean D'Agostino–Pearson p > alpha = {alpha}."
+    ]
+    splits: dict[str, list[str]] = {}
+    for name, view in views.items():
+        text = _alpha_split(view, alpha)
+        if text:
+            splits.setdefault(text, []).append(name)
+    for text, names in splits.items():
+        where = "" if len(splits) == 1 else f" ({', '.join(names)})"
+        notes.append(f"calibrated{where}: one decision at level alpha = {alpha}, split {text}.")
+    margins = {
+        (v.get("departure") or {}).get("margin")
+        for v in views.values()
+        if (v.get("departure") or {}).get("value") is not None
+    }
+    margins.discard(None)
+    if margins:
+        margin = ", ".join(num(m) for m in sorted(margins))
+        notes.append(
+            "departure W1: mean Wasserstein-1 distance between a standardised coordinate and "
+            "N(0, 1), in standard deviations, net of its value for Gaussian data of this size; "
+            f"[95% interval]; negligible when its upper end ≤ margin {margin} "
+            "(set with margin= / --margin)."
+        )
+    return notes
+
+
+_INDEXED = re.compile(r"\b([a-z_]+)\[(\d+)\]")
+_KEY = re.compile(r"\b[a-z]+(?:_[a-z]+)+\b|\bmardia\b")
+
+
+def _readable_keys(text: str) -> str:
+    """Write the test keys in a list of p-value names as labels.
+
+    Examples
+    --------
+    >>> _readable_keys("anderson_darling[0], anderson_darling[10], ...")
+    'coordinates 0, 10, ...'
+    >>> _readable_keys("norm CV, subspace henze_zirkler, subspace mardia kurtosis")
+    'norm CV, subspace Henze–Zirkler, subspace Mardia kurtosis'
+    """
+    indexed = _INDEXED.findall(text)
+    if indexed and len({t for t, _ in indexed}) == 1:
+        rest = "".join(_INDEXED.split(text)[3::3]).strip(", ")
+        cols = ", ".join(c for _, c in indexed) + (", ..." if "..." in rest else "")
+        return f"coordinates {cols}"
+    return _KEY.sub(lambda m: label(m.group(0)), text)
+
+
+def _share_of(level: float, alpha: float | None) -> Fraction | None:
+    """``level / alpha`` as a simple fraction, when it is one (rounded levels allowed)."""
+    if not alpha:
+        return None
+    share = Fraction(level / alpha).limit_denominator(12)
+    return share if abs(float(share) - level / alpha) <= 0.02 * level / alpha else None
+
+
+def _of_alpha(level: float, alpha: float | None) -> str:
+    share = _share_of(level, alpha)
+    if share is None:
+        return ""
+    return f" = {_SHARES.get(share, f'{share.numerator}/{share.denominator}')} of alpha {alpha}"
+
+
+def calibrated_details(view: dict, alpha: float | None = None) -> list[str]:
+    """Collapse the calibrated verdict's reasons: one line for the floors, one per Holm family.
+
+    Examples
+    --------
+    >>> view = {"verdict": {"reasons": [
+    ...     "anderson_darling: pass fraction 0.0% below 85.9%, the lower 0.0031 binomial "
+    ...     "quantile for 64 tests at 95.0%",
+    ...     "dagostino_pearson: pass fraction 1.0% below 85.9%, the lower 0.0031 binomial "
+    ...     "quantile for 64 tests at 95.0%"]}}
+    >>> calibrated_details(view)
+    ['pass fractions below their floors (lower 0.0031 quantile): AD 0.0% < 85.9%, DP 1.0% < 85.9%']
+    """
+    reasons = list((view.get("verdict") or {}).get("reasons") or [])
+    floors, holms = _parse(reasons)
+    out = []
+    if floors:
+        tails = sorted({f.tail for f in floors})
+        m = _families(view)
+        share = _share_of(tails[0] * m, alpha) if len(tails) == 1 and m and alpha else None
+        tail_text = ", ".join(f"{t:g}" for t in tails)
+        cells = [f"{f.label} {f.frac:.1f}% < {f.floor:.1f}%" for f in floors]
+        shared = ""
+        if share is not None and alpha:
+            word = _SHARES.get(share, f"{share.numerator}/{share.denominator}")
+            shared = f"; the {m} floors share {word} of alpha, {num(alpha * float(share))}"
+        out.append(
+            f"pass fractions below their floors (lower {tail_text} quantile{shared}): "
+            + ", ".join(cells)
+        )
+    for h in holms:
+        which = f" ({_readable_keys(h.which)})" if h.which else ""
+        out.append(f"{h.text()} at level {num(h.level)}{_of_alpha(h.level, alpha)}{which}")
+    handled = {r for r in reasons if _FLOOR.match(r) or _HOLM.match(r)}
+    for r in reasons:
+        if r in handled or r.startswith(("paper rule:", "practical:", "verdicts differ:")):
+            continue
+        out.append(r)
+    return out
