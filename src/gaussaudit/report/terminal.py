@@ -327,10 +327,6 @@ def _mark(value: bool | None) -> str:
     return "–" if value is None else ("✓" if value else "×")
 
 
-def _global_notes(report: dict) -> list[str]:
-    return [str(n) for n in report.get("notes") or []]
-
-
 def terminal_renderables(report: dict, *, verbose: bool = False) -> list[Any]:
     """Return the rich renderables of a report, in print order.
 
@@ -373,7 +369,7 @@ def terminal_renderables(report: dict, *, verbose: bool = False) -> list[Any]:
     if verbose:
         parts.append(_more_table(report))
         parts.append(_reasons_block(report))
-    notes = report_notes(report) if verbose else _global_notes(report)
+    notes = report_notes(report, skipped=verbose)
     if notes:
         parts.append(Text("Notes", style="bold"))
         parts.extend(Text(f"• {line}", style="dim") for line in notes)
