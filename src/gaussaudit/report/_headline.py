@@ -434,7 +434,7 @@ def view_headlines(report: dict) -> list[ViewHeadline]:
     return [view_headline(n, v, report["config"]) for n, v in report["views"].items()]
 
 
-def headline_summary(report: dict) -> str:
+def headline_summary(report: dict, *, word: bool = True) -> str:
     """Say the report's verdict in one sentence, naming the rule it comes from.
 
     Examples
@@ -444,11 +444,12 @@ def headline_summary(report: dict) -> str:
     ...                     "whitened": {"verdict": {"gaussian": True}}}}
     >>> headline_summary(report)
     'not Gaussian: 1 of 2 views fail the paper rule (the headline verdict)'
+    >>> headline_summary(report, word=False)
+    '1 of 2 views fail the paper rule (the headline verdict)'
     """
     rule = report["config"].get("verdict", "paper")
     rule_name = "the paper rule" if rule == "paper" else "the calibrated verdict"
     flags = [(v.get("verdict") or {}).get("gaussian") for v in report["views"].values()]
-    word = verdict_word(report["verdict"]["gaussian"])
     n = len(flags)
     failing = sum(1 for f in flags if f is False)
     undecided = sum(1 for f in flags if f is None)
@@ -458,7 +459,8 @@ def headline_summary(report: dict) -> str:
         what = f"{undecided} of {n} view{'s' if n != 1 else ''} undecided by"
     else:
         what = "every view passes" if n > 1 else "the view passes"
-    return f"{word}: {what} {rule_name} (the headline verdict)"
+    text = f"{what} {rule_name} (the headline verdict)"
+    return f"{verdict_word(report['verdict']['gaussian'])}: {text}" if word else text
 
 
 # ------------------------------------------------------------------ thresholds in words
