@@ -309,13 +309,15 @@ def _phrase(rule: str, paper: Any, calibrated: Any, practical: Any, measured: bo
     headline = paper if rule == "paper" else calibrated
     rule_name = "the paper rule" if rule == "paper" else "the calibrated verdict"
     word = verdict_word(headline)
+    qualifier = _qualifier(rule, paper, calibrated, practical, measured)
     if headline is None:
         other = calibrated if rule == "paper" else paper
         if other is None:
             return "undecided"
-        other_name = "calibrated" if rule == "paper" else "paper rule"
-        return f"undecided by {rule_name} ({other_name}: {verdict_word(other)})"
-    qualifier = _qualifier(rule, paper, calibrated, practical, measured)
+        if not qualifier.startswith(("significant", "not significant")):
+            other_name = "calibrated" if rule == "paper" else "paper rule"
+            qualifier = f"{other_name}: {verdict_word(other)}"
+        return f"undecided by {rule_name} — {qualifier}"
     return f"{word} by {rule_name} — {qualifier}" if qualifier else word
 
 

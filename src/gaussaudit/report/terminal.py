@@ -116,7 +116,7 @@ def paper_rows(
     return rows
 
 
-def _paper_table(report: dict) -> Table:
+def _paper_table(report: dict, *, norm_details: bool = True) -> Table:
     views = report["views"]
     alpha = report["config"]["alpha"]
     thr = report["config"]["ad_threshold"]
@@ -124,16 +124,13 @@ def _paper_table(report: dict) -> Table:
         title="Gaussianity audit (paper's Table 1 layout)",
         box=box.SIMPLE_HEAVY,
         title_style="bold",
-        caption=(
-            f"[dim]\\[a–b][/dim]: where 99% of Gaussian data's pass fractions fall (a guide; the "
-            f"calibrated verdict uses the floors above); level alpha = {alpha}"
-        ),
+        caption=f"[dim]\\[a–b][/dim]: the 99% range for Gaussian data (a guide); alpha = {alpha}",
     )
     table.add_column("metric", style="bold")
     for name in views:
         table.add_column(name, justify="right")
 
-    for row, cells in paper_rows(list(views.values()), thr, alpha, norm_details=True):
+    for row, cells in paper_rows(list(views.values()), thr, alpha, norm_details=norm_details):
         table.add_row(row, *cells)
     return table
 
@@ -365,7 +362,7 @@ def terminal_renderables(report: dict, *, verbose: bool = False) -> list[Any]:
     if diagnosis is not None:
         parts.append(diagnosis)
     parts.append(_thresholds_block(report))
-    parts.append(_paper_table(report))
+    parts.append(_paper_table(report, norm_details=verbose))
     if verbose:
         parts.append(_more_table(report))
         parts.append(_reasons_block(report))
