@@ -265,7 +265,7 @@ class ViewHeadline:
         if self.failed:
             shown = list(self.failed[:failures])
             more = len(self.failed) - len(shown)
-            parts.append(", ".join(shown) + (f" (+{more} more failed checks)" if more else ""))
+            parts.append(", ".join(shown) + (f" (+{more} more)" if more else ""))
         dep = self.departure
         if dep and self.diagnosis:
             dep += ": " + ", ".join(self.diagnosis)
@@ -521,21 +521,21 @@ def _alpha_split(view: dict, alpha: float) -> str:
     if weights["floors"]:
         level = alpha * weights["floors"] / total
         parts.append(
-            f"{_share(weights['floors'], total)} ({num(level)}) for the {m} pass-fraction "
-            f"floors (“needs ≥ x%”: each the lower {level / m:.2g} quantile of the pass "
-            "fraction of Gaussian data, widened for correlated columns)"
+            f"{_share(weights['floors'], total)} ({num(level)}) among the {m} pass-fraction "
+            f"floors (“needs ≥ x%”: the lower {level / m:.2g} quantile of a Gaussian's pass "
+            "fraction)"
         )
     if weights["coordinates"]:
         level = alpha * weights["coordinates"] / total
         parts.append(
-            f"{_share(weights['coordinates'], total)} ({num(level)}) for Holm over the "
+            f"{_share(weights['coordinates'], total)} ({num(level)}) for Holm over "
             "per-coordinate AD p-values"
         )
     if weights["multivariate"]:
         level = alpha * weights["multivariate"] / total
         parts.append(
-            f"{_share(weights['multivariate'], total)} ({num(level)}) for Holm over the "
-            "multivariate p-values (full view, subspaces, norm CV)"
+            f"{_share(weights['multivariate'], total)} ({num(level)}) for Holm over "
+            "multivariate p-values"
         )
     return ", ".join(parts)
 
@@ -567,7 +567,7 @@ def threshold_notes(report: dict) -> list[str]:
     views = report["views"]
     notes = [
         f"paper rule: mean A² < {thr} (the 5% critical value of A² for one Gaussian "
-        f"coordinate) and mean D'Agostino–Pearson p > alpha = {alpha}."
+        f"coordinate) and mean DP p > alpha = {alpha}."
     ]
     splits: dict[str, list[str]] = {}
     for name, view in views.items():
@@ -576,7 +576,7 @@ def threshold_notes(report: dict) -> list[str]:
             splits.setdefault(text, []).append(name)
     for text, names in splits.items():
         where = "" if len(splits) == 1 else f" ({', '.join(names)})"
-        notes.append(f"calibrated{where}: one decision at level alpha = {alpha}, split {text}.")
+        notes.append(f"calibrated{where}: one level-{alpha} decision; alpha split {text}.")
     margins = {
         (v.get("departure") or {}).get("margin")
         for v in views.values()
@@ -586,10 +586,9 @@ def threshold_notes(report: dict) -> list[str]:
     if margins:
         margin = ", ".join(num(m) for m in sorted(margins))
         notes.append(
-            "departure W1: mean Wasserstein-1 distance between a standardised coordinate and "
-            "N(0, 1), in standard deviations, net of its value for Gaussian data of this size; "
-            f"[95% interval]; negligible when its upper end ≤ margin {margin} "
-            "(set with margin= / --margin)."
+            "departure W1: mean Wasserstein-1 distance of a standardised coordinate to N(0, 1), "
+            "in sd, net of its value for Gaussian data of this n, [95% interval]; negligible "
+            f"when the upper end ≤ margin {margin} (margin= / --margin)."
         )
     return notes
 

@@ -232,8 +232,9 @@ def _header(report: dict) -> Text:
     text.append(f"  n={inp['n']} d={inp['d']} dtype={inp['dtype']}")
     first = next(iter(report["views"].values()), None)
     eff = effective_dimension_text(first) if first else ""
-    if eff:  # the raw (first) view's: how many directions carry the variance
-        text.append(f"  {eff}", style="bold")
+    if eff:  # the first (raw) view's: how many directions carry the variance
+        text.append(f"\n{eff}", style="bold")
+        text.append(" (participation ratio of the covariance spectrum)", style="dim")
     prov = inp.get("provenance") or {}
     if prov:
         bits = [f"{k}={prov[k]}" for k in ("encoder", "layer", "dataset", "split") if k in prov]
@@ -261,7 +262,7 @@ def _headline_block(report: dict) -> Group:
     grid.add_column()
     for head in view_headlines(report):
         line = Text(head.phrase, style=_STATUS_STYLE[head.status])
-        details = head.details(failures=2)
+        details = head.details(failures=1)
         if details:
             line.append("; " + details)
         grid.add_row(head.view, line)
