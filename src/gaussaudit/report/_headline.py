@@ -537,7 +537,9 @@ def _alpha_split(view: dict, alpha: float) -> str:
             f"{_share(weights['multivariate'], total)} ({num(level)}) for Holm over "
             "multivariate p-values"
         )
-    return ", ".join(parts)
+    if len(parts) == 1:
+        return "all of alpha " + parts[0].removeprefix("all ")
+    return "alpha split " + ", ".join(parts)
 
 
 def threshold_notes(report: dict) -> list[str]:
@@ -576,7 +578,7 @@ def threshold_notes(report: dict) -> list[str]:
             splits.setdefault(text, []).append(name)
     for text, names in splits.items():
         where = "" if len(splits) == 1 else f" ({', '.join(names)})"
-        notes.append(f"calibrated{where}: one level-{alpha} decision; alpha split {text}.")
+        notes.append(f"calibrated{where}: one level-{alpha} decision; {text}.")
     margins = {
         (v.get("departure") or {}).get("margin")
         for v in views.values()
