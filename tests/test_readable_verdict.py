@@ -18,13 +18,8 @@ from markupsafe import escape
 from gaussaudit import audit, build_report
 from gaussaudit.io import from_array
 from gaussaudit.report._format import num
-from gaussaudit.report._headline import (
-    ViewHeadline,
-    humanise,
-    threshold_notes,
-    view_headline,
-    view_headlines,
-)
+from gaussaudit.report._headline import ViewHeadline, humanise, view_headline, view_headlines
+from gaussaudit.report._reasons import threshold_notes
 from gaussaudit.report.markdown import render_markdown
 from gaussaudit.report.terminal import render_terminal_text
 

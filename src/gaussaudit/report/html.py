@@ -19,11 +19,9 @@ from typing import Any
 
 from ._format import DASH, band_range, num, pct, verdict_word
 from ._headline import (
-    calibrated_details,
     diagnosis_sentences,
     effective_dimension_text,
     headline_summary,
-    threshold_notes,
     view_headline,
     view_headlines,
 )
@@ -37,6 +35,7 @@ from ._labels import (
     short,
 )
 from ._notes import report_notes
+from ._reasons import calibrated_details, threshold_notes
 from .markdown import Cell, failing_coordinates, paper_table
 
 __all__ = ["TEMPLATE_DIR", "render_html"]

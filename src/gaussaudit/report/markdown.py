@@ -20,13 +20,12 @@ from typing import Any
 
 from ._format import DASH, band_range, fmt_flag, num, pct, printable, verdict_word
 from ._headline import (
-    calibrated_details,
     diagnosis_sentences,
     headline_summary,
-    threshold_notes,
     view_headlines,
 )
 from ._notes import report_notes
+from ._reasons import calibrated_details, threshold_notes
 
 __all__ = [
     "Cell",

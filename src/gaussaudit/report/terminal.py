@@ -11,11 +11,9 @@ from rich.text import Text
 
 from ._format import DASH, band_range, num, pct, printable
 from ._headline import (
-    calibrated_details,
     diagnosis_sentences,
     effective_dimension_text,
     headline_summary,
-    threshold_notes,
     view_headlines,
 )
 from ._labels import (
@@ -28,6 +26,7 @@ from ._labels import (
     short,
 )
 from ._notes import report_notes
+from ._reasons import calibrated_details, threshold_notes
 
 __all__ = [
     "paper_rows",
