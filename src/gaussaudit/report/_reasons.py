@@ -242,6 +242,8 @@ def _readable_keys(text: str) -> str:
     --------
     >>> _readable_keys("anderson_darling[0], anderson_darling[10], ...")
     'coordinates 0, 10, ...'
+    >>> _readable_keys("anderson_darling[6]")
+    'coordinate 6'
     >>> _readable_keys("norm CV, subspace henze_zirkler, subspace mardia kurtosis")
     'norm CV, subspace Henze–Zirkler, subspace Mardia kurtosis'
     """
@@ -249,7 +251,7 @@ def _readable_keys(text: str) -> str:
     if indexed and len({t for t, _ in indexed}) == 1:
         rest = "".join(_INDEXED.split(text)[3::3]).strip(", ")
         cols = ", ".join(c for _, c in indexed) + (", ..." if "..." in rest else "")
-        return f"coordinates {cols}"
+        return f"coordinate{'s' if len(indexed) > 1 or '...' in rest else ''} {cols}"
     return _KEY.sub(lambda m: label(m.group(0)), text)
 
 
