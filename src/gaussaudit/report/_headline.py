@@ -124,9 +124,11 @@ def _sphere_text(view: dict) -> str:
     sphere = view.get("sphere") or {}
     if "skipped" in sphere or sphere.get("consistent") is None:
         return ""
+    p = sphere.get("pvalue")
+    p_text = "p ≈ 0" if p == 0 else f"p {num(p)}"
     if sphere["consistent"]:
-        return f"consistent with a normalised Gaussian (sphere p {num(sphere.get('pvalue'))})"
-    return f"unlike a normalised Gaussian (sphere p {num(sphere.get('pvalue'))})"
+        return f"consistent with a normalised Gaussian (sphere {p_text})"
+    return f"unlike a normalised Gaussian (sphere {p_text})"
 
 
 @dataclass(frozen=True)
