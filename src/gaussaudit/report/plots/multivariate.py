@@ -152,7 +152,9 @@ def _projections_plot(view: dict, config: dict, plot_id: str) -> Plot | None:
             ax.bar(left, counts, width=width, align="edge", color=color, label=label)
         count = max(p.size for _, p in families)
         ax.axhline(count / 10, color=ORANGE, linewidth=1.4, linestyle="--", label="uniform (H0)")
-        ax.axvline(alpha, color=RED, linestyle=":", linewidth=1, label=f"alpha = {alpha:g}")
+        ax.axvline(
+            alpha, color=RED, linestyle=":", linewidth=1.2, label=f"alpha = {alpha:g}", zorder=4
+        )  # over the bars, which pile up left of alpha when the subspaces reject
         ax.set_xlim(0, 1)
         ax.set_xlabel("p-value")
         ax.set_ylabel("subspaces")
