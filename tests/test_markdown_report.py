@@ -25,8 +25,13 @@ def report():
 def test_verdict_and_reasons(report):
     md = render_markdown(report)
     assert md.startswith("## ❌ gaussaudit: not Gaussian\n")
-    assert "- **raw**: paper rule: mean A^2" in md
+    # every verdict's reasons, labelled with the verdict they belong to
+    assert "- **raw** · paper rule (the headline verdict) ×: mean A^2" in md
+    assert "- **raw** · calibrated (the stricter verdict) ×:" in md
     assert "**whitened**" in md
+    # one headline row per view: verdict, what failed, departure, diagnosis
+    assert "| view | verdict | what failed, by how much | departure | diagnosis |" in md
+    assert md.count("| **raw** | ") == 1 and md.count("| **whitened** | ") == 1
 
 
 def test_paper_table(report):

@@ -29,8 +29,11 @@ def skipped_tests(view: dict) -> list[tuple[str, str]]:
     return out
 
 
-def report_notes(report: dict) -> list[str]:
+def report_notes(report: dict, *, skipped: bool = True) -> list[str]:
     """Global notes, then per-view notes and skipped tests, each with the views it concerns.
+
+    ``skipped=False`` leaves out the skipped-test lines (the terminal's short
+    report shows them only when verbose).
 
     A note shared by several views is written once (``"raw, whitened: ..."``);
     tests of one view skipped for the same reason are merged
@@ -51,7 +54,7 @@ def report_notes(report: dict) -> list[str]:
         for note in view.get("notes") or []:
             grouped.setdefault(note, []).append(name)
         by_reason: dict[str, list[str]] = {}
-        for test, reason in skipped_tests(view):
+        for test, reason in skipped_tests(view) if skipped else ():
             by_reason.setdefault(reason, []).append(test)
         for reason, tests in by_reason.items():
             grouped.setdefault(f"skipped {', '.join(tests)}: {reason}", []).append(name)

@@ -18,6 +18,13 @@ from pathlib import Path
 from typing import Any
 
 from ._format import DASH, band_range, num, pct, verdict_word
+from ._headline import (
+    diagnosis_sentences,
+    effective_dimension_text,
+    headline_summary,
+    view_headline,
+    view_headlines,
+)
 from ._labels import (
     HOLM_TESTS,
     MORE_COORDINATE_TESTS,
@@ -28,6 +35,7 @@ from ._labels import (
     short,
 )
 from ._notes import report_notes
+from ._reasons import calibrated_details, threshold_notes
 from .markdown import Cell, failing_coordinates, paper_table
 
 __all__ = ["TEMPLATE_DIR", "render_html"]
@@ -220,6 +228,103 @@ def _more_rows(report: dict) -> list[tuple[str, list[Cell]]]:
     return rows
 
 
+_VERDICT_PREFIXES = (
+    ("paper rule:", "paper_rule", "Paper rule"),
+    ("practical:", "practically_gaussian", "Size of the departure (practical verdict)"),
+)
+
+
+def _why(view: dict, config: dict) -> list[dict]:
+    """Every reason of a view, grouped by the verdict it belongs to.
+
+    Each group has a ``title`` (the verdict, and whether it is the headline or
+    the stricter one), its ``flag`` and its ``reasons``; the calibrated
+    verdict's are also given collapsed (``summary``: one line for the floors,
+    one per Holm family).
+    """
+    verdict = view["verdict"]
+    reasons = list(verdict.get("reasons") or [])
+    rule = config.get("verdict", "paper")
+    groups: dict[str, dict] = {}
+
+    def group(key: str, title: str) -> dict:
+        flag = verdict.get(key)
+        css = {True: "pass", False: "fail", None: "na"}[flag]
+        mark = {True: "✓", False: "✗", None: "–"}[flag]
+        return groups.setdefault(
+            key, {"title": title, "flag": css, "mark": mark, "reasons": [], "summary": []}
+        )
+
+    for reason in reasons:
+        for prefix, key, title in _VERDICT_PREFIXES:
+            if reason.startswith(prefix):
+                if key == "paper_rule" and rule == "paper":
+                    title += " (the headline verdict)"
+                group(key, title)["reasons"].append(reason)
+                break
+        else:
+            if reason.startswith("verdicts differ:"):
+                group("differ", "Why the verdicts differ")["reasons"].append(reason)
+                continue
+            title = "Calibrated verdict" + (
+                " (the stricter verdict)" if rule == "paper" else " (the headline verdict)"
+            )
+            group("calibrated", title)["reasons"].append(reason)
+    if "calibrated" in groups:
+        groups["calibrated"]["summary"] = calibrated_details(view, config.get("alpha"))
+    if "differ" in groups:
+        groups["differ"].update(flag="na", mark="")
+    order = ("paper_rule", "calibrated", "practically_gaussian", "differ")
+    return [groups[k] for k in order if k in groups]
+
+
+def _split_departure(text: str) -> tuple[str, str]:
+    """``("0.081 [0.075, 0.088]", "> margin 0.02")`` from the headline's departure text."""
+    text = text.removeprefix("departure ").removeprefix("W1 ")
+    for op in (" > ", " ≤ ", " straddles ", " vs "):
+        if op in text:
+            value, _, rest = text.partition(op)
+            return value, f"{op.strip()} {rest}"
+    return text, ""
+
+
+def _headline_rows(report: dict) -> list[dict]:
+    rows = []
+    for head in view_headlines(report):
+        failed = list(head.failed[:2])
+        more = len(head.failed) - len(failed)
+        rows.append(
+            {
+                "view": head.view,
+                "anchor": f"view-{head.view}",
+                "phrase": head.phrase,
+                "css": head.status,
+                "failed": ", ".join(failed) + (f" (+{more} more failed checks)" if more else ""),
+                "departure": _split_departure(head.departure),
+                "diagnosis": ", ".join(head.diagnosis),
+                "sphere": head.sphere,
+                "effective_dimension": head.effective_dimension.removeprefix(
+                    "effective dimension "
+                ),
+            }
+        )
+    return rows
+
+
+def _with_effective_dimension(report: dict, rows: list) -> list:
+    """Add the effective dimension to the paper table, after the CV of norms."""
+    cells = []
+    for view in report["views"].values():
+        text = effective_dimension_text(view).removeprefix("effective dimension ")
+        cells.append(Cell(text or DASH, status="" if text else "na"))
+    out = []
+    for name, row in rows:
+        out.append((name, row))
+        if name == "CV of norms":
+            out.append(("effective dimension (participation ratio, of d)", cells))
+    return out
+
+
 def _view_context(name: str, view: dict, report: dict, *, plots: bool) -> dict:
     from .plot_data import view_plot_data
     from .plots import view_plots
@@ -229,6 +334,7 @@ def _view_context(name: str, view: dict, report: dict, *, plots: bool) -> dict:
         view = {**view, "plot_data": plot_data}  # the report itself stays as it was
 
     thr = report["config"].get("ad_threshold", 0.752)
+    head = view_headline(name, view, report["config"])
     ad = (view.get("coordinates") or {}).get("anderson_darling") or {}
     n_fail = sum(1 for a2 in ad.get("statistics") or [] if a2 is not None and a2 >= thr)
     verdict = view["verdict"]
@@ -241,6 +347,10 @@ def _view_context(name: str, view: dict, report: dict, *, plots: bool) -> dict:
         "verdict": verdict_word(verdict.get("gaussian")),
         "verdict_css": {True: "pass", False: "fail", None: "na"}[verdict.get("gaussian")],
         "reasons": list(verdict.get("reasons") or []),
+        "why": _why(view, report["config"]),
+        "phrase": head.phrase,
+        "phrase_css": head.status,
+        "effective_dimension": effective_dimension_text(view),
         "notes": list(view.get("notes") or []),
         "failing": failing_coordinates(view, thr, limit=10),
         "n_failing": n_fail,
@@ -251,8 +361,17 @@ def _view_context(name: str, view: dict, report: dict, *, plots: bool) -> dict:
     }
 
 
-def render_html(report: dict, *, plots: bool = True, title: str | None = None) -> str:
+def render_html(
+    report: dict, *, plots: bool = True, title: str | None = None, verbose: bool = True
+) -> str:
     """Render the report model as one self-contained HTML page.
+
+    The page opens with the verdict, once: one row per view (the verdict,
+    what failed and by how much, the departure with its 95 % interval, the
+    diagnosis, the effective dimension), the diagnosis sentences and every
+    threshold in words. The details follow: the paper-style table, every
+    test, and per view every reason (grouped by verdict), the worst
+    coordinates and the plots.
 
     Parameters
     ----------
@@ -268,6 +387,9 @@ def render_html(report: dict, *, plots: bool = True, title: str | None = None) -
         Draw the figures (False gives the tables only, without matplotlib).
     title : str, optional
         Page title; defaults to ``gaussaudit: <source>``.
+    verbose : bool
+        Accepted for symmetry with the text formats; the page always carries
+        the details (folded per view).
 
     Returns
     -------
@@ -288,14 +410,13 @@ def render_html(report: dict, *, plots: bool = True, title: str | None = None) -
             "word": verdict_word(verdict),
             "css": {True: "pass", False: "fail", None: "na"}[verdict],
             "rule": cfg.get("verdict", "paper"),
-            "reasons": [
-                (name, reason)
-                for name, v in report["views"].items()
-                for reason in v["verdict"]["reasons"]
-            ],
+            "summary": headline_summary(report, word=False),
+            "rows": _headline_rows(report),
+            "diagnosis": diagnosis_sentences(report),
+            "thresholds": threshold_notes(report),
         },
         "view_names": views,
-        "paper_rows": rows,
+        "paper_rows": _with_effective_dimension(report, rows),
         "more_rows": _more_rows(report),
         "input_rows": _input_rows(report),
         "provenance": _provenance(report["input"].get("provenance")),

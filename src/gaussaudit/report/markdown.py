@@ -1,7 +1,9 @@
 """Markdown rendering of the report model: a compact summary for PR comments and CI.
 
-The summary has the verdict with its reasons, the paper-style table (one column
-per view) and the coordinates that fail the A² rule worst. It is GitHub
+The summary leads with one row per view (the verdict, what failed and by how
+much, the departure, the diagnosis; :mod:`gaussaudit.report._headline`), then
+the reasons, the thresholds in words, the paper-style table (one column per
+view) and the coordinates that fail the A² rule worst. It is GitHub
 Flavoured Markdown and fits a pull-request comment or ``$GITHUB_STEP_SUMMARY``
 (``gaussaudit test EMB --report markdown >> "$GITHUB_STEP_SUMMARY"``).
 
@@ -16,7 +18,14 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
-from ._format import DASH, band_range, num, pct, printable, verdict_word
+from ._format import DASH, band_range, fmt_flag, num, pct, printable, verdict_word
+from ._headline import (
+    diagnosis_sentences,
+    headline_summary,
+    view_headlines,
+)
+from ._notes import report_notes
+from ._reasons import calibrated_details, threshold_notes
 
 __all__ = [
     "Cell",
@@ -182,8 +191,66 @@ def _md_cell(cell: Cell) -> str:
     return text
 
 
+_VIEW_ICON = {"pass": "✅", "fail": "❌", "na": "⚠️", "negligible": "⚠️"}
+
+
+def _title(report: dict, heads: list) -> str:
+    """Write the heading: ✅ only when no verdict of any view fails (never above failures)."""
+    verdict = report["verdict"]["gaussian"]
+    failures = any(
+        h.flags.get(k) is False
+        for h in heads
+        for k in ("paper_rule", "calibrated", "practically_gaussian")
+    )
+    if verdict is True and failures:
+        rule = (
+            "paper rule"
+            if report["config"].get("verdict", "paper") == "paper"
+            else "calibrated verdict"
+        )
+        return f"## ⚠️ gaussaudit: Gaussian by the {rule}, with failures below"
+    icon = {True: "✅", False: "❌", None: "⚠️"}[verdict]
+    return f"## {icon} gaussaudit: {verdict_word(verdict)}"
+
+
+def _why(report: dict, name: str, view: dict) -> list[str]:
+    """One bullet per verdict of a view, the calibrated verdict's reasons collapsed."""
+    verdict = view["verdict"]
+    rule = report["config"].get("verdict", "paper")
+    labels = {
+        "paper rule:": ("paper rule" + (" (the headline verdict)" if rule == "paper" else ""),
+                        verdict.get("paper_rule")),
+        "practical:": ("size (practical verdict)", verdict.get("practically_gaussian")),
+    }  # fmt: skip
+    strict = " (the stricter verdict)" if rule == "paper" else " (the headline verdict)"
+    tag = f"**{md_escape(name)}**"
+    reasons = list(verdict.get("reasons") or [])
+
+    def bullets(prefix: str) -> list[str]:
+        what, flag = labels[prefix]
+        return [
+            f"- {tag} · {what} {fmt_flag(flag)}: {md_escape(r.split(':', 1)[1].strip())}"
+            for r in reasons
+            if r.startswith(prefix)
+        ]
+
+    out = bullets("paper rule:")
+    details = calibrated_details(view, report["config"].get("alpha"))
+    if details:
+        mark = fmt_flag(verdict.get("calibrated"))
+        out.append(f"- {tag} · calibrated{strict} {mark}: " + "; ".join(map(md_escape, details)))
+    return out + bullets("practical:")
+
+
 def render_markdown(report: dict, *, top: int = 10, verbose: bool = False) -> str:
     """Render the report model as a compact Markdown summary.
+
+    The summary leads with one row per view (the verdict, what failed and by
+    how much, the departure with its 95 % interval, the diagnosis), then the
+    diagnosis sentences, why each verdict was reached (the calibrated
+    verdict's reasons collapsed to one bullet per view and labelled as the
+    stricter verdict's), every threshold in words, the paper-style table and
+    the worst coordinates. The heading shows ✅ only when no verdict fails.
 
     Parameters
     ----------
@@ -191,6 +258,9 @@ def render_markdown(report: dict, *, top: int = 10, verbose: bool = False) -> st
         The report model.
     top : int
         Failing coordinates listed per view.
+    verbose : bool
+        Show the reasons open (by default they are folded in a
+        ``<details>`` block) and every note, skipped tests included.
 
     Returns
     -------
@@ -202,9 +272,8 @@ def render_markdown(report: dict, *, top: int = 10, verbose: bool = False) -> st
     inp = report["input"]
     cfg = report["config"]
     thr = cfg.get("ad_threshold", 0.752)
-    verdict = report["verdict"]["gaussian"]
-    icon = {True: "✅", False: "❌", None: "⚠️"}[verdict]
-    lines = [f"## {icon} gaussaudit: {verdict_word(verdict)}", ""]
+    heads = view_headlines(report)
+    lines = [_title(report, heads), ""]
     meta = [
         f"**input** {md_escape(inp['source'])}",
         f"n = {inp['n']}",
@@ -213,20 +282,48 @@ def render_markdown(report: dict, *, top: int = 10, verbose: bool = False) -> st
     ]
     if inp.get("n_audited") not in (None, inp["n"]):
         meta.append(f"{inp['n_audited']} rows audited")
+    if heads and heads[0].effective_dimension:
+        meta.append(f"**{heads[0].effective_dimension}** ({md_escape(heads[0].view)})")
     prov = inp.get("provenance") or {}
     for key in ("encoder", "layer", "dataset", "split"):
         if key in prov and prov[key] is not None:
             meta.append(f"{key} {md_escape(prov[key])}")
     lines.append(" · ".join(meta))
     lines.append("")
-    lines.append(
-        f"Headline: the {md_escape(cfg.get('verdict', 'paper'))} rule over all views "
-        f"(alpha = {cfg['alpha']}, A² threshold {thr})."
-    )
+    lines.append(f"**{md_escape(headline_summary(report))}**; alpha = {cfg['alpha']}.")
     lines.append("")
-    for name, v in report["views"].items():
-        for reason in v["verdict"]["reasons"]:
-            lines.append(f"- **{md_escape(name)}**: {md_escape(reason)}")
+    lines.append("| view | verdict | what failed, by how much | departure | diagnosis |")
+    lines.append("| --- | --- | --- | --- | --- |")
+    for h in heads:
+        failed = ", ".join(h.failed[:2]) + (
+            f" (+{len(h.failed) - 2} more failed checks)" if len(h.failed) > 2 else ""
+        )
+        departure = h.departure.removeprefix("departure ")
+        diagnosis = ", ".join(h.diagnosis) + (f"; {h.sphere}" if h.sphere else "")
+        cells = [
+            f"**{md_escape(h.view)}**",
+            f"{_VIEW_ICON[h.status]} {md_escape(h.phrase)}",
+            md_escape(failed) or "nothing",
+            md_escape(departure) or DASH,
+            md_escape(diagnosis) or DASH,
+        ]
+        lines.append("| " + " | ".join(cells) + " |")
+    lines.append("")
+    sentences = diagnosis_sentences(report)
+    if sentences:
+        lines += [f"- **{md_escape(v)}**: {md_escape(t)}" for v, t in sentences]
+        lines.append("")
+    why = [b for name, v in report["views"].items() for b in _why(report, name, v)]
+    if why:
+        if not verbose:
+            lines += ["<details><summary>Why, per view and verdict</summary>", ""]
+        lines += why
+        lines.append("")
+        if not verbose:
+            lines += ["</details>", ""]
+    lines.append("Thresholds:")
+    lines.append("")
+    lines += [f"- {md_escape(t)}" for t in threshold_notes(report)]
     lines.append("")
     views, rows = paper_table(report)
     lines.append("| metric | " + " | ".join(md_escape(v) for v in views) + " |")
@@ -235,8 +332,9 @@ def render_markdown(report: dict, *, top: int = 10, verbose: bool = False) -> st
         lines.append(f"| {md_escape(label)} | " + " | ".join(_md_cell(c) for c in cells) + " |")
     lines.append("")
     lines.append(
-        "In parentheses: the 99% band of a pass fraction if every coordinate were Gaussian, "
-        "and the CV of a Gaussian with the data's covariance."
+        "In parentheses: the 99% band of a pass fraction if every coordinate were Gaussian "
+        "(a guide; the calibrated verdict uses its own floors, above), and the CV of a "
+        "Gaussian with the data's covariance."
     )
     lines.append("")
     for name, v in report["views"].items():
@@ -262,7 +360,7 @@ def render_markdown(report: dict, *, top: int = 10, verbose: bool = False) -> st
                 f"{num(f['dp_pvalue'])} |"
             )
         lines.append("")
-    notes = list(report.get("notes") or [])
+    notes = report_notes(report, skipped=True) if verbose else list(report.get("notes") or [])
     if notes:
         lines.append("Notes: " + "; ".join(md_escape(n) for n in notes))
         lines.append("")

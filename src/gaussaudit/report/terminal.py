@@ -6,11 +6,16 @@ from typing import Any
 
 from rich import box
 from rich.console import Console, Group
-from rich.panel import Panel
 from rich.table import Table
 from rich.text import Text
 
-from ._format import DASH, band_range, num, pct, printable, verdict_word
+from ._format import DASH, band_range, num, pct, printable
+from ._headline import (
+    diagnosis_sentences,
+    effective_dimension_text,
+    headline_summary,
+    view_headlines,
+)
 from ._labels import (
     HOLM_TESTS,
     MORE_COORDINATE_TESTS,
@@ -21,6 +26,7 @@ from ._labels import (
     short,
 )
 from ._notes import report_notes
+from ._reasons import calibrated_details, threshold_notes
 
 __all__ = [
     "paper_rows",
@@ -109,7 +115,7 @@ def paper_rows(
     return rows
 
 
-def _paper_table(report: dict) -> Table:
+def _paper_table(report: dict, *, norm_details: bool = True) -> Table:
     views = report["views"]
     alpha = report["config"]["alpha"]
     thr = report["config"]["ad_threshold"]
@@ -117,13 +123,13 @@ def _paper_table(report: dict) -> Table:
         title="Gaussianity audit (paper's Table 1 layout)",
         box=box.SIMPLE_HEAVY,
         title_style="bold",
-        caption=f"pass fractions: [dim][99% null band][/dim]; level alpha = {alpha}",
+        caption=f"[dim]\\[a–b][/dim]: the 99% range for Gaussian data (a guide); alpha = {alpha}",
     )
     table.add_column("metric", style="bold")
     for name in views:
         table.add_column(name, justify="right")
 
-    for row, cells in paper_rows(list(views.values()), thr, alpha, norm_details=True):
+    for row, cells in paper_rows(list(views.values()), thr, alpha, norm_details=norm_details):
         table.add_row(row, *cells)
     return table
 
@@ -151,7 +157,9 @@ def _more_table(report: dict) -> Table:
                     parts.append(f"{short(test)} {e['rejections']['holm']}/{e['n_tested']}")
             return ", ".join(parts) or DASH
 
-        table.add_row(f"coords rejected (Holm, {alpha})", *[holm(v) for v in views.values()])
+        table.add_row(
+            f"coords rejected (Holm at {alpha}, per test)", *[holm(v) for v in views.values()]
+        )
 
     def mv(v: dict, test: str) -> str:
         e = v.get("multivariate", {}).get(test)
@@ -226,6 +234,11 @@ def _header(report: dict) -> Text:
     text.append(f"{report['tool']['version']}  ")
     text.append(f"{inp['source']}", style="cyan")
     text.append(f"  n={inp['n']} d={inp['d']} dtype={inp['dtype']}")
+    first = next(iter(report["views"].values()), None)
+    eff = effective_dimension_text(first) if first else ""
+    if eff:  # the first (raw) view's: how many directions carry the variance
+        text.append(f"\n{eff}", style="bold")
+        text.append(" (participation ratio of the covariance spectrum)", style="dim")
     prov = inp.get("provenance") or {}
     if prov:
         bits = [f"{k}={prov[k]}" for k in ("encoder", "layer", "dataset", "split") if k in prov]
@@ -234,31 +247,106 @@ def _header(report: dict) -> Text:
     return text
 
 
-def _verdict_panel(report: dict) -> Panel:
+_STATUS_STYLE = {
+    "pass": "bold green",
+    "fail": "bold red",
+    "na": "bold yellow",
+    "negligible": "bold yellow",
+}
+
+
+def _headline_block(report: dict) -> Group:
+    """Build the verdict, then one line per view: verdict, what failed and by how much."""
     verdict = report["verdict"]["gaussian"]
-    which = report["config"]["verdict"]
-    lines = Text()
     style = {None: "bold yellow", True: "bold green", False: "bold red"}[verdict]
-    lines.append(f"Verdict: {verdict_word(verdict)}", style=style)
-    lines.append(f"  ({which} rule, all views)\n", style="dim")
-    for name, v in report["views"].items():
-        for reason in v["verdict"]["reasons"]:
-            lines.append(f"{name}: {reason}\n", style="dim" if "calibrated:" in reason else "")
-    style = "green" if verdict else ("yellow" if verdict is None else "red")
-    return Panel(lines, border_style=style, expand=False)
+    title = Text("Verdict: ", style=style)
+    title.append(headline_summary(report), style=style)
+    grid = Table.grid(padding=(0, 2))
+    grid.add_column(style="bold", no_wrap=True)
+    grid.add_column()
+    for head in view_headlines(report):
+        line = Text(head.phrase, style=_STATUS_STYLE[head.status])
+        details = head.details(failures=1)
+        if details:
+            line.append("; " + details)
+        grid.add_row(head.view, line)
+    return Group(title, grid)
 
 
-def terminal_renderables(report: dict) -> list[Any]:
+def _diagnosis_block(report: dict) -> Group | None:
+    rows = diagnosis_sentences(report)
+    if not rows:
+        return None
+    grid = Table.grid(padding=(0, 2))
+    grid.add_column(style="bold", no_wrap=True)
+    grid.add_column()
+    for view, sentence in rows:
+        grid.add_row(view, sentence)
+    return Group(Text("Diagnosis (the first finding per view)", style="bold"), grid)
+
+
+def _thresholds_block(report: dict) -> Group:
+    grid = Table.grid(padding=(0, 1))
+    grid.add_column(no_wrap=True)
+    grid.add_column(style="dim")
+    for line in threshold_notes(report):
+        grid.add_row("•", line)
+    return Group(Text("Thresholds", style="bold"), grid)
+
+
+def _reasons_block(report: dict) -> Group:
+    """Every reason of every view, the calibrated verdict's collapsed per view (verbose)."""
+    grid = Table.grid(padding=(0, 2))
+    grid.add_column(style="bold", no_wrap=True)
+    grid.add_column(no_wrap=True)
+    grid.add_column()
+    for name, view in report["views"].items():
+        verdict = view["verdict"]
+        reasons = list(verdict.get("reasons") or [])
+        rows: list[tuple[str, str]] = []
+        for reason in reasons:
+            if reason.startswith("paper rule:"):
+                rows.append((f"paper rule {_mark(verdict.get('paper_rule'))}", _after(reason)))
+        details = calibrated_details(view, report["config"].get("alpha"))
+        for i, line in enumerate(
+            details or ([""] if verdict.get("calibrated") is not None else [])
+        ):
+            label = f"calibrated {_mark(verdict.get('calibrated'))}" if i == 0 else ""
+            rows.append((label, line))
+        for reason in reasons:
+            if reason.startswith("practical:"):
+                rows.append((f"size {_mark(verdict.get('practically_gaussian'))}", _after(reason)))
+        for i, (label, text) in enumerate(rows):
+            grid.add_row(name if i == 0 else "", label, text)
+    return Group(Text("Why, per view (every reason)", style="bold"), grid)
+
+
+def _after(reason: str) -> str:
+    return reason.split(":", 1)[1].strip()
+
+
+def _mark(value: bool | None) -> str:
+    return "–" if value is None else ("✓" if value else "×")
+
+
+def terminal_renderables(report: dict, *, verbose: bool = False) -> list[Any]:
     """Return the rich renderables of a report, in print order.
 
-    The audit (header, tables, notes, verdict) is one group; a report with a
-    ``gates`` key (``gaussaudit check``) is followed by the gate table and the
-    gate config it came from (:mod:`gaussaudit.report.gates`).
+    The audit opens with its verdict: one line per view (the verdict, what
+    failed and by how much, the departure with its 95 % interval against the
+    margin, the diagnosis), the diagnosis sentences and every threshold in
+    words, then the paper-style table. ``verbose`` adds the per-test table,
+    every reason (the calibrated verdict's collapsed to one line per view) and
+    every note. A report with a ``gates`` key (``gaussaudit check``) is
+    followed by the gate table and the gate config it came from
+    (:mod:`gaussaudit.report.gates`).
 
     Parameters
     ----------
     report : dict
         The report model from :func:`gaussaudit.report.build_report`.
+    verbose : bool
+        Add the details.
 
     Returns
     -------
@@ -274,12 +362,26 @@ def terminal_renderables(report: dict) -> list[Any]:
     1
     """
     report = printable(report)  # fields from files never carry escape sequences
-    parts: list[Any] = [_header(report), _paper_table(report), _more_table(report)]
-    notes = report_notes(report)
+    parts: list[Any] = [_header(report), _headline_block(report)]
+    diagnosis = _diagnosis_block(report)
+    if diagnosis is not None:
+        parts.append(diagnosis)
+    parts.append(_thresholds_block(report))
+    parts.append(_paper_table(report, norm_details=verbose))
+    if verbose:
+        parts.append(_more_table(report))
+        parts.append(_reasons_block(report))
+    notes = report_notes(report, skipped=verbose)
     if notes:
         parts.append(Text("Notes", style="bold"))
         parts.extend(Text(f"• {line}", style="dim") for line in notes)
-    parts.append(_verdict_panel(report))
+    if not verbose:
+        parts.append(
+            Text(
+                "More: every test, reason and note with verbose=True (gaussaudit --verbose).",
+                style="dim",
+            )
+        )
     out: list[Any] = [Group(*parts)]
     if "gates" in report:
         from .gates import gates_renderables
@@ -289,7 +391,7 @@ def terminal_renderables(report: dict) -> list[Any]:
 
 
 def render_terminal(report: dict, console: Console | None = None, *, verbose: bool = False) -> None:
-    """Print the report model as rich tables.
+    """Print the report model: the verdict per view first, then the paper-style table.
 
     Parameters
     ----------
@@ -297,6 +399,8 @@ def render_terminal(report: dict, console: Console | None = None, *, verbose: bo
         The report model from :func:`gaussaudit.report.build_report`.
     console : rich.console.Console, optional
         Where to print (standard output by default).
+    verbose : bool
+        Also print every test, every reason and every note.
 
     Examples
     --------
@@ -310,7 +414,7 @@ def render_terminal(report: dict, console: Console | None = None, *, verbose: bo
     True
     """
     console = console or Console()
-    for part in terminal_renderables(report):
+    for part in terminal_renderables(report, verbose=verbose):
         console.print(part)
 
 
@@ -340,12 +444,14 @@ def render_terminal_text(report: dict, *, width: int = 120, verbose: bool = Fals
         The report model.
     width : int
         Columns of the virtual terminal.
+    verbose : bool
+        Also write every test, every reason and every note.
 
     Returns
     -------
     str
     """
-    return renderables_text(terminal_renderables(report), width=width)
+    return renderables_text(terminal_renderables(report, verbose=verbose), width=width)
 
 
 def _has_subspace_family(view: dict, path: tuple[str, ...]) -> bool:

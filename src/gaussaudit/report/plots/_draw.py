@@ -26,6 +26,7 @@ ORANGE = "#d9822b"
 RED = "#c0392b"
 GREY = "#7f8c8d"
 GREEN = "#2e8b57"
+PURPLE = "#7d4ea8"
 
 _RC = {
     "svg.fonttype": "none",

@@ -8,7 +8,7 @@ import numpy as np
 
 from .._labels import PROJECTION_TESTS, SUBSPACE_FAMILIES
 from .._labels import label as test_label
-from ._draw import BLUE, GREEN, GREY, ORANGE, RED, Plot, _figure, _finite, _fmt, _ok, _svg
+from ._draw import BLUE, GREEN, GREY, ORANGE, PURPLE, RED, Plot, _figure, _finite, _fmt, _ok, _svg
 
 
 # ------------------------------------------------------------ norm histogram
@@ -141,22 +141,42 @@ def _projections_plot(view: dict, config: dict, plot_id: str) -> Plot | None:
     if families:
         ax = axes.pop(0)
         edges = np.linspace(0, 1, 11)
-        for (label, p), color in zip(families, (BLUE, GREEN, RED), strict=False):
-            ax.hist(p, bins=edges, histtype="step", linewidth=1.5, color=color, label=label)
+        # side-by-side bars per bin, so that no family hides another (with every
+        # subspace rejected, all families pile into the first bin)
+        width = 0.1 / (len(families) + 0.6)
+        for i, ((label, p), color) in enumerate(
+            zip(families, (BLUE, GREEN, PURPLE, GREY), strict=False)
+        ):
+            counts, _ = np.histogram(p, bins=edges)
+            left = edges[:-1] + 0.3 * width + i * width
+            ax.bar(left, counts, width=width, align="edge", color=color, label=label)
         count = max(p.size for _, p in families)
         ax.axhline(count / 10, color=ORANGE, linewidth=1.4, linestyle="--", label="uniform (H0)")
-        ax.axvline(alpha, color=RED, linestyle=":", linewidth=1)
+        ax.axvline(
+            alpha, color=RED, linestyle=":", linewidth=1.2, label=f"alpha = {alpha:g}", zorder=4
+        )  # over the bars, which pile up left of alpha when the subspaces reject
         ax.set_xlim(0, 1)
         ax.set_xlabel("p-value")
         ax.set_ylabel("subspaces")
-        fig.legend(*ax.get_legend_handles_labels(), loc="outside right upper", fontsize=7)
+        handles, labels = ax.get_legend_handles_labels()
+        names = [name for name, _ in families]  # the tests first, then the references
+        order = sorted(range(len(labels)), key=lambda i: (labels[i] not in names, i))
+        fig.legend(
+            [handles[i] for i in order],
+            [labels[i] for i in order],
+            loc="outside lower center",
+            ncols=3,
+            fontsize=7,
+        )
         ax.set_title(f"{sub.get('n_subspaces', '?')} subspaces of dimension {sub.get('k', '?')}")
     caption = (
         "Left: share of seeded random unit directions whose 1-D projection passes each test "
         "(dot), with the 99% binomial band of that share under H0 (orange bar, tick at the "
-        "expected share); a red dot is below its band. Right: p-values of the multivariate "
-        "tests on random k-dimensional subspaces (the last one is the principal subspace), "
-        "uniform under H0; a pile-up left of alpha (red dotted) is a rejection."
+        "expected share); a red dot is below its band. Right: how many subspaces have their "
+        "p-value in each tenth of [0, 1], one bar per test side by side, for the multivariate "
+        "tests on random k-dimensional subspaces (the last one is the principal subspace); "
+        "under H0 the p-values are uniform (orange dashed line), and a pile-up left of alpha "
+        "(red dotted) is a rejection."
     )
     return Plot(
         plot_id,
@@ -221,8 +241,8 @@ def _cosine_plot(view: dict, config: dict, plot_id: str) -> Plot | None:
         "Cosine similarity of random pairs of rows (negative pairs; the uniformity side of "
         "the paper's Fig. 2), against the cosine of two independent uniform directions in "
         "d dimensions, which an isotropic centred Gaussian gives (orange). A shifted or "
-        "wide histogram means the rows crowd into a cone. Alignment (positive pairs) "
-        "needs two views of the same items, which one embedding file does not carry: "
-        "plot_data.cosine.positive is null here and is drawn when a caller fills it."
+        "wide histogram means the rows crowd into a cone. Alignment (how close two views "
+        "of the same item land) needs positive pairs, which one embedding file does not "
+        "carry, so it is not drawn here."
     )
     return Plot(plot_id, "cosine", "Pair cosines", _svg(fig, plot_id, "cosines"), caption)
