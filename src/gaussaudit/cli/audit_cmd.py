@@ -30,6 +30,14 @@ def test(
     columns: Columns = None,
     reshape: Reshape = None,
     nan_policy: NanPolicy = "raise",
+    pairs: Annotated[
+        Path | None,
+        typer.Option(
+            help="Positive pairs (items, K, 2, d) .npy for alignment and uniformity "
+            "(default: EMB.pairs.npy beside the input, when present).",
+            show_default=False,
+        ),
+    ] = None,
     settings: dict | None = None,
 ) -> None:
     """Run the Gaussianity battery on an embedding matrix and report the verdict.
@@ -55,5 +63,6 @@ def test(
             reshape=reshape,
             nan_policy=nan_policy,
             progress=progress,
+            pairs=pairs,
         )
     emit(model, report, out, inputs=[embeddings])

@@ -217,6 +217,15 @@ def _more_rows(report: dict) -> list[tuple[str, list[Cell]]]:
     return rows
 
 
+# ----------------------------------------------------------------- positive pairs
+def _pair_plots(name: str, view: dict) -> list:
+    """Return the pair-cosine figure of a view with ``pairs`` (raw and whitened views only)."""
+    from .plots.pairs import pairs_plot
+
+    plot = pairs_plot(name, view, f"plot-{name}-pairs")
+    return [] if plot is None else [plot]
+
+
 def _view_context(name: str, view: dict, report: dict, *, plots: bool) -> dict:
     from .plot_data import view_plot_data
     from .plots import view_plots
@@ -243,7 +252,9 @@ def _view_context(name: str, view: dict, report: dict, *, plots: bool) -> dict:
         "n_failing": n_fail,
         "n_tested": ad.get("n_tested"),
         "has_ad": bool(ad) and "skipped" not in ad,
-        "plots": view_plots(name, view, report["config"]) if plots else [],
+        "plots": (view_plots(name, view, report["config"]) + _pair_plots(name, view))
+        if plots
+        else [],
         "has_plot_data": plot_data is not None,
     }
 

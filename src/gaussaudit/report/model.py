@@ -31,7 +31,7 @@ from ..stats.results import (
 from ..versions import package_versions
 from .plot_data import LazyPlotData
 
-__all__ = ["SCHEMA_VERSION", "ReportModel", "build_report", "clean"]
+__all__ = ["SCHEMA_VERSION", "ReportModel", "add_pairs", "build_report", "clean"]
 
 SCHEMA_VERSION = "1.0"
 
@@ -353,3 +353,60 @@ def build_report(
         else:
             model.plot_source = source
     return model
+
+
+# --------------------------------------------------------------------------- positive pairs
+
+
+def add_pairs(
+    report: dict, result: AuditResult, pairs: np.ndarray, *, source: str | None = None
+) -> dict:
+    """Add ``views.<view>.pairs`` (alignment, uniformity, pair cosines) to a report model.
+
+    Each view's transform is fitted on the audited matrix (the whitened view's
+    mean and whitening matrix) and applied to the pairs
+    (:func:`gaussaudit.stats.pairs.view_transform`), then
+    :func:`gaussaudit.stats.pairs.pair_metrics` measures them, seeded with the
+    audit's seed.
+
+    Parameters
+    ----------
+    report : dict
+        The model :func:`build_report` returned for ``result`` (changed in place).
+    result : AuditResult
+        The audit; its ``matrix`` must be kept.
+    pairs : ndarray, shape (m, K, 2, d)
+        Positive pairs in the input's ``d`` dimensions (``EMB.pairs.npy``).
+    source : str, optional
+        Where the pairs came from, recorded as ``input.pairs``.
+
+    Returns
+    -------
+    dict
+        ``report``.
+    """
+    from ..errors import InvalidEmbeddingsError
+    from ..stats.pairs import pair_metrics, view_transform
+
+    matrix = getattr(result, "matrix", None)
+    d = result.check.d
+    for name in result.views:
+        entry = report["views"].get(name)
+        if entry is None:
+            continue
+        if matrix is None:
+            entry["pairs"] = {"skipped": "the audit did not keep its matrix"}
+        elif pairs.ndim != 4 or pairs.shape[-1] != d:
+            entry["pairs"] = {
+                "skipped": f"pairs of shape {tuple(pairs.shape)} do not match d = {d}"
+            }
+        else:
+            try:
+                mapped = view_transform(matrix, name)(np.asarray(pairs, dtype=np.float64))
+                metrics = pair_metrics(mapped, seed=result.config.seed)
+            except InvalidEmbeddingsError as err:
+                entry["pairs"] = {"skipped": str(err)}
+            else:
+                entry["pairs"] = clean(metrics.to_dict())
+    report["input"]["pairs"] = clean({"source": source, "shape": list(pairs.shape)})
+    return report
