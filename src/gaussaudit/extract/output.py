@@ -119,6 +119,11 @@ def _previous_output(target: Path, request: dict) -> EmbedResult | None:
     previous = _read_sidecar(sidecar)
     if previous is None or previous.get("request") != request:
         return None
+    if "pairs" in request:
+        from ..io.pairs import pairs_path
+
+        if not pairs_path(target).is_file():
+            return None
     if request["checkpoint"] is None and request["weights"] == "default":
         from ..encoders import resolve_encoder
 
@@ -195,10 +200,11 @@ def _save(target: Path, scratch: Path, labels: Any, provenance: dict) -> EmbedRe
     import json
 
     from ..io import save_embeddings, sidecar_path
+    from ..io.pairs import pairs_path
 
     sidecar = sidecar_path(target)
     # stale companions must never be paired with the new rows, even if we die next
-    for stale in (sidecar, _labels_path(target)):
+    for stale in (sidecar, _labels_path(target), pairs_path(target)):
         with contextlib.suppress(FileNotFoundError):
             stale.unlink()
     # values JSON cannot hold are written as their str(), as they always were
