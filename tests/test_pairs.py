@@ -21,7 +21,7 @@ def _pairs(rng, m=7, k=2, d=5, noise=0.3):
 
 def _brute(pairs):
     """Alignment, uniformity and mean cosines by plain loops over every pair."""
-    m, k, _, d = pairs.shape
+    m, k = pairs.shape[:2]
     unit = {}
     for i, j, s in itertools.product(range(m), range(k), range(2)):
         v = [float(a) for a in pairs[i, j, s]]
@@ -117,7 +117,12 @@ def emb_with_pairs(tmp_path):
     return path
 
 
-CONFIG = AuditConfig(views=("raw", "normalized", "whitened"), projections=8, subspaces=2)
+CONFIG = AuditConfig(
+    views=("raw", "normalized", "whitened"),
+    tests=("norms", "anderson_darling", "dagostino_pearson"),
+    projections=0,
+    subspaces=0,
+)
 
 
 def test_report_finds_the_pairs_and_applies_each_views_transform(emb_with_pairs):
@@ -143,7 +148,8 @@ def test_html_draws_pair_histograms_for_raw_and_whitened(emb_with_pairs):
     pytest.importorskip("matplotlib")
     from gaussaudit.report.html import render_html
 
-    page = render_html(audit_file(emb_with_pairs, CONFIG))
+    config = AuditConfig(views=("raw", "whitened"), tests=("anderson_darling",), projections=0)
+    page = render_html(audit_file(emb_with_pairs, config))
     assert 'id="plot-raw-pairs"' in page and 'id="plot-whitened-pairs"' in page
     assert 'id="plot-normalized-pairs"' not in page
     assert "positive pairs (80)" in page
@@ -160,7 +166,7 @@ def test_cli_test_takes_a_pairs_file(emb_with_pairs, tmp_path):
     np.save(plain, np.load(emb_with_pairs))
     out = tmp_path / "r.json"
     args = ["test", str(plain), "--report", "json", "--out", str(out), "--pairs", str(other)]
-    res = CliRunner().invoke(app, [*args, "--projections", "8", "--subspaces", "2"])
+    res = CliRunner().invoke(app, [*args, "--tests", "anderson_darling"])
     assert res.exit_code == 0, res.output
     report = json.loads(out.read_text())
     assert report["views"]["raw"]["pairs"]["n_pairs"] == 20
@@ -170,5 +176,197 @@ def test_pairs_of_another_width_are_skipped(tmp_path):
     x = np.random.default_rng(8).standard_normal((200, 4))
     np.save(tmp_path / "e.npy", x)
     np.save(tmp_path / "e.pairs.npy", np.ones((3, 1, 2, 5)))
-    entry = audit_file(tmp_path / "e.npy", CONFIG)["views"]["raw"]["pairs"]
+    entry = audit_file(tmp_path / "e.npy", CONFIG, pairs=tmp_path / "e.pairs.npy")
+    entry = entry["views"]["raw"]["pairs"]
     assert "d = 4" in entry["skipped"]
+
+
+# --------------------------------------------------------------------------- embed --pairs
+
+torch_needed = pytest.mark.torch
+
+
+def _images(spec, argument, *, max_samples=None, seed=0, **_):
+    from PIL import Image
+
+    from gaussaudit.datasets import LoadedDataset
+
+    rng = np.random.default_rng(seed)
+    items = [Image.fromarray(rng.integers(0, 256, (20, 20, 3), dtype=np.uint8)) for _ in range(10)]
+    return LoadedDataset(items[:max_samples], "image", None, {"name": "test-pair-images"})
+
+
+def _texts(spec, argument, **_):
+    from gaussaudit.datasets import LoadedDataset
+
+    return LoadedDataset(["one", "two", "three", "four"], "text", None, {"name": "t"})
+
+
+def _pool(module, batch):
+    return module(batch.flatten(1))
+
+
+def _tiny_image_encoder(spec, argument, *, weights="default", layer=None, **_):
+    import torch
+
+    from gaussaudit.encoders import Encoder
+    from gaussaudit.encoders.layers import stack_tensors
+    from gaussaudit.train.augment import eval_transform
+
+    torch.manual_seed(0)
+    return Encoder(
+        name=spec.name,
+        module=torch.nn.Linear(3 * 16 * 16, 6),
+        modality="image",
+        dim=6,
+        layer="output",
+        weights=weights,
+        transform=eval_transform(16, 3),
+        collate=stack_tensors,
+        forward=_pool,
+        info={"family": "test", "in_channels": 3},
+    )
+
+
+def _bag(module, batch):
+    return module(batch)
+
+
+class _CharCollate:
+    def __call__(self, texts):
+        import torch
+
+        out = torch.zeros(len(texts), 26)
+        for i, t in enumerate(texts):
+            for ch in t.lower():
+                if "a" <= ch <= "z":
+                    out[i, ord(ch) - 97] += 1
+        return out
+
+
+def _tiny_text_encoder(spec, argument, *, weights="default", layer=None, **_):
+    import torch
+
+    from gaussaudit.encoders import Encoder
+    from gaussaudit.encoders.layers import identity
+
+    torch.manual_seed(0)
+    return Encoder(
+        name=spec.name,
+        module=torch.nn.Linear(26, 5),
+        modality="text",
+        dim=5,
+        layer="output",
+        weights=weights,
+        transform=identity,
+        collate=_CharCollate(),
+        forward=_bag,
+        info={"family": "test"},
+    )
+
+
+@pytest.fixture(scope="module")
+def registered():
+    pytest.importorskip("torch")
+    pytest.importorskip("torchvision")
+    from gaussaudit import datasets, encoders
+    from gaussaudit.datasets import DatasetSpec
+    from gaussaudit.encoders import EncoderSpec
+
+    encoders.registry.register(
+        EncoderSpec("test-pair-image", "test", f"{__name__}:_tiny_image_encoder", ("image",), 6)
+    )
+    encoders.registry.register(
+        EncoderSpec("test-pair-text", "test", f"{__name__}:_tiny_text_encoder", ("text",), 5)
+    )
+    datasets.registry.register(
+        DatasetSpec("test-pair-images", "test", f"{__name__}:_images", "image", None)
+    )
+    datasets.registry.register(DatasetSpec("test-pair-texts", "test", f"{__name__}:_texts", "text"))
+
+
+@torch_needed
+def test_pair_views_are_the_training_transform(registered):
+    """For an encoder whose transform is the trainer's eval transform, a view is
+    exactly ``simclr_transform`` under the item's seed."""
+    import torch
+
+    from gaussaudit.encoders import create_encoder
+    from gaussaudit.extract.pairs import PairViews, image_pair_augmentation, item_seed
+    from gaussaudit.train.augment import simclr_transform
+
+    encoder = create_encoder("test-pair-image")
+    augment, info = image_pair_augmentation(encoder)
+    assert "image_size=16, channels=3" in info["augmentation"]
+    items = _images(None, None).items
+    views = PairViews(items, augment, encoder.transform, 2, seed=3)[4]
+    assert len(views) == 4
+    torch.manual_seed(item_seed(3, 4))
+    train = simclr_transform(16, 3)
+    expected = [train(items[4]) for _ in range(4)]
+    for got, want in zip(views, expected, strict=True):
+        torch.testing.assert_close(got, want, rtol=0, atol=0)
+    assert not torch.equal(views[0], views[1])  # two different augmentations
+
+
+@torch_needed
+def test_embed_pairs_writes_the_array_and_the_sidecar(registered, tmp_path):
+    from gaussaudit.extract import embed
+
+    kw = dict(device="cpu", progress=False, pairs=2)
+    res = embed("test-pair-image", "test-pair-images", out=tmp_path / "a.npy", batch_size=4, **kw)
+    pairs = np.load(tmp_path / "a.pairs.npy")
+    assert pairs.shape == (10, 2, 2, 6) and pairs.dtype == np.float32
+    side = json.loads(res.sidecar.read_text())
+    assert side["pairs"]["file"] == "a.pairs.npy" and side["pairs"]["pairs_per_item"] == 2
+    assert side["pairs"]["kind"] == "augmented images" and side["request"]["pairs"] == {"k": 2}
+    assert embed("test-pair-image", "test-pair-images", out=tmp_path / "a.npy", **kw).reused
+    # independent of the batch size: every item's draws are seeded by its index
+    embed("test-pair-image", "test-pair-images", out=tmp_path / "b.npy", batch_size=3, **kw)
+    np.testing.assert_allclose(np.load(tmp_path / "b.pairs.npy"), pairs, rtol=1e-6, atol=1e-6)
+    # the pairs are what the encoder gives for the augmented views
+    assert not np.allclose(pairs[:, :, 0], pairs[:, :, 1])
+    # re-embedding without pairs removes the stale pairs file
+    embed(
+        "test-pair-image",
+        "test-pair-images",
+        out=tmp_path / "a.npy",
+        device="cpu",
+        progress=False,
+        force=True,
+    )
+    assert not (tmp_path / "a.pairs.npy").exists()
+
+
+@torch_needed
+def test_embed_text_pairs_file(registered, tmp_path):
+    from gaussaudit.errors import UsageError
+    from gaussaudit.extract import embed
+
+    csv_file = tmp_path / "pairs.csv"
+    csv_file.write_text("query,positive\nabc,abd\nxyz,xzy\nhello,help\n")
+    res = embed(
+        "test-pair-text",
+        "test-pair-texts",
+        out=tmp_path / "t.npy",
+        device="cpu",
+        progress=False,
+        pairs_file=csv_file,
+    )
+    pairs = np.load(tmp_path / "t.pairs.npy")
+    assert pairs.shape == (3, 1, 2, 5)
+    assert res.provenance["pairs"]["csv"] == "pairs.csv"
+    assert res.provenance["pairs"]["header"] == ["query", "positive"]
+    # "xyz" and "xzy" have the same letters: identical bag-of-letters embeddings
+    np.testing.assert_allclose(pairs[1, 0, 0], pairs[1, 0, 1], rtol=1e-5, atol=1e-6)
+    with pytest.raises(UsageError, match="pairs_file is for text"):
+        embed(
+            "test-pair-image",
+            "test-pair-images",
+            out=tmp_path / "x.npy",
+            device="cpu",
+            progress=False,
+            pairs_file=csv_file,
+        )
+    with pytest.raises(UsageError, match="not both"):
+        embed("test-pair-text", "test-pair-texts", pairs=1, pairs_file=csv_file)

@@ -24,8 +24,8 @@ from typing import Any
 import numpy as np
 
 from ..errors import MissingExtraError, UsageError
-from .loop import _extract_rows, _loader, _open_inputs, _run_batches
 from ..io.pairs import pairs_path
+from .loop import _extract_rows, _loader, _open_inputs, _run_batches
 from .output import (
     EmbedResult,
     _labels_path,
@@ -256,7 +256,7 @@ def _remove_quietly(path: os.PathLike) -> None:
 
 
 def _pair_request(pairs: int | None, pairs_file: str | os.PathLike | None) -> dict | None:
-    """The request's ``pairs`` entry (None without pairs); the CSV is named by its digest."""
+    """Return the request's ``pairs`` entry (None without pairs); the CSV is named by its digest."""
     if pairs is None and pairs_file is None:
         return None
     if pairs is not None and pairs_file is not None:

@@ -107,7 +107,7 @@ def _input_shape(encoder: Any) -> tuple[int, int]:
 
 
 def image_pair_augmentation(encoder: Any, *, jitter_p: float = 0.8) -> tuple[Any, dict]:
-    """The PIL stages of the trainer's SimCLR transform, sized for ``encoder``.
+    """Return the PIL stages of the trainer's SimCLR transform, sized for ``encoder``.
 
     Parameters
     ----------
@@ -144,7 +144,7 @@ def image_pair_augmentation(encoder: Any, *, jitter_p: float = 0.8) -> tuple[Any
 
 
 def read_pairs_csv(path: str | os.PathLike) -> tuple[list[str], dict]:
-    """Read a pairs CSV: a header row, then one positive pair per row (first two columns).
+    r"""Read a pairs CSV: a header row, then one positive pair per row (first two columns).
 
     Parameters
     ----------
@@ -166,7 +166,7 @@ def read_pairs_csv(path: str | os.PathLike) -> tuple[list[str], dict]:
     --------
     >>> import tempfile, pathlib
     >>> f = pathlib.Path(tempfile.mkdtemp()) / "p.csv"
-    >>> _ = f.write_text("a,b\\nhi,hello\\nbye,farewell\\n")
+    >>> _ = f.write_text("a,b\nhi,hello\nbye,farewell\n")
     >>> read_pairs_csv(f)[0]
     ['hi', 'hello', 'bye', 'farewell']
     """
