@@ -370,3 +370,28 @@ def test_embed_text_pairs_file(registered, tmp_path):
         )
     with pytest.raises(UsageError, match="not both"):
         embed("test-pair-text", "test-pair-texts", pairs=1, pairs_file=csv_file)
+
+
+@torch_needed
+def test_cli_embed_pairs_then_test_picks_them_up(registered, tmp_path):
+    from typer.testing import CliRunner
+
+    from gaussaudit.cli import app
+
+    out, report = tmp_path / "e.npy", tmp_path / "r.json"
+    runner = CliRunner()
+    res = runner.invoke(
+        app,
+        ["embed", "test-pair-images", "--model", "test-pair-image", "--out", str(out)]
+        + ["--device", "cpu", "--pairs", "3"],
+    )
+    assert res.exit_code == 0, res.output
+    assert np.load(tmp_path / "e.pairs.npy").shape == (10, 3, 2, 6)
+    res = runner.invoke(
+        app,
+        ["test", str(out), "--report", "json", "--out", str(report), "--tests", "norms"]
+        + ["--view", "raw,whitened"],
+    )
+    assert res.exit_code == 0, res.output
+    views = json.loads(report.read_text())["views"]
+    assert views["raw"]["pairs"]["n_pairs"] == 30 and views["whitened"]["pairs"]["n_items"] == 10

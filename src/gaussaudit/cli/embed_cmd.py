@@ -66,6 +66,24 @@ Limit = Annotated[
     ),
 ]
 Seed = Annotated[int, typer.Option(help="Seed.")]
+Pairs = Annotated[
+    int | None,
+    typer.Option(
+        "--pairs",
+        help="Also write K augmented positive pairs per image to EMB.pairs.npy "
+        "(n, K, 2, d), for alignment and uniformity (the trainer's SimCLR augmentation).",
+        show_default=False,
+    ),
+]
+PairsFile = Annotated[
+    Path | None,
+    typer.Option(
+        "--pairs-file",
+        help="Text encoders: a CSV (header row, then one positive pair per row in its first "
+        "two columns) embedded to EMB.pairs.npy.",
+        show_default=False,
+    ),
+]
 Force = Annotated[bool, typer.Option("--force", help="Recompute even if a match exists.")]
 
 
@@ -89,6 +107,8 @@ def embed(
     force: Force = False,
     data_option: DataOption = None,
     model_option: ModelOption = None,
+    pairs: Pairs = None,
+    pairs_file: PairsFile = None,
 ) -> None:
     """Extract embeddings of DATASET with an encoder: writes EMB.npy + EMB.json (provenance)."""
     from rich.console import Console
@@ -117,6 +137,8 @@ _EXTRACTION_OPTIONS = (
     "precision",
     "seed",
     "force",
+    "pairs",
+    "pairs_file",
 )
 
 
@@ -187,6 +209,8 @@ def run(
     force: Force = False,
     data_option: DataOption = None,
     model_option: ModelOption = None,
+    pairs: Pairs = None,
+    pairs_file: PairsFile = None,
     report: Annotated[
         str, typer.Option(help="Output format: terminal, json, html or markdown.")
     ] = "terminal",
