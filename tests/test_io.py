@@ -65,6 +65,7 @@ def test_supported_formats():
         "zarr",
         "parquet",
         "csv",
+        "shards",
     }
 
 

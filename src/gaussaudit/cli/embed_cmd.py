@@ -75,6 +75,15 @@ Pairs = Annotated[
         show_default=False,
     ),
 ]
+ShardSize = Annotated[
+    int | None,
+    typer.Option(
+        "--shard-size",
+        help="Write a resumable EMB.shards directory of N-row shards with completion markers "
+        "(--out must end in .shards); rerun the same command to continue after an interruption.",
+        show_default=False,
+    ),
+]
 PairsFile = Annotated[
     Path | None,
     typer.Option(
@@ -109,6 +118,7 @@ def embed(
     model_option: ModelOption = None,
     pairs: Pairs = None,
     pairs_file: PairsFile = None,
+    shard_size: ShardSize = None,
 ) -> None:
     """Extract embeddings of DATASET with an encoder: writes EMB.npy + EMB.json (provenance)."""
     from rich.console import Console
@@ -116,7 +126,7 @@ def embed(
     from ..extract import embed as run_embed
     from ..report.sink import check_outputs
 
-    check_outputs([out], what="embeddings")
+    check_outputs([out] if shard_size is None else [], what="embeddings")  # shards: a folder
     result = run_embed(model, dataset, **_extraction_options(locals()))
     _summary(Console(stderr=True), result)
 
@@ -139,6 +149,7 @@ _EXTRACTION_OPTIONS = (
     "force",
     "pairs",
     "pairs_file",
+    "shard_size",
 )
 
 
@@ -211,6 +222,7 @@ def run(
     model_option: ModelOption = None,
     pairs: Pairs = None,
     pairs_file: PairsFile = None,
+    shard_size: ShardSize = None,
     report: Annotated[
         str, typer.Option(help="Output format: terminal, json, html or markdown.")
     ] = "terminal",

@@ -33,6 +33,7 @@ from .output import (
     _previous_output,
     _provenance,
     _save,
+    _save_sharded,
     default_output_path,
 )
 
@@ -107,6 +108,7 @@ def embed(
     encoder_options: dict | None = None,
     pairs: int | None = None,
     pairs_file: str | os.PathLike | None = None,
+    shard_size: int | None = None,
 ) -> EmbedResult:
     """Extract embeddings of ``dataset`` with encoder ``model`` and write them with provenance.
 
@@ -145,6 +147,12 @@ def embed(
         Text encoders: a CSV (header row, then one positive pair per row in
         the first two columns) whose pairs are embedded to ``EMB.pairs.npy``
         (shape ``(rows, 1, 2, d)``).
+    shard_size : int, optional
+        Write the rows as a resumable ``.shards`` directory of shards of this
+        many rows, each with a completion marker (``out`` must end in
+        ``.shards``; layout in :mod:`gaussaudit.io.shards`). Rerunning the
+        same request after an interruption embeds only the missing shards,
+        with bytes-identical results.
 
     Returns
     -------
@@ -177,6 +185,9 @@ def embed(
     )
     if pair_request is not None:  # only then: other requests keep their earlier form
         request["pairs"] = pair_request
+    if shard_size is not None:
+        _check_shards(shard_size, pair_request)
+        request["shards"] = int(shard_size)
     target = _output_path(out, request)
     if not force:
         previous = _previous_output(target, request)
@@ -185,6 +196,19 @@ def embed(
     torch = _torch()
     dev = resolve_device(device)
     data, encoder = _open_inputs(request, download=download, runs_dir=runs_dir)
+    if shard_size is not None:
+        return _embed_sharded(
+            torch,
+            encoder,
+            data,
+            target,
+            request,
+            device=dev,
+            batch_size=batch_size,
+            num_workers=num_workers,
+            progress=progress,
+            force=force,
+        )
     loader = _loader(
         torch, data, encoder, dev, batch_size=batch_size, num_workers=num_workers, seed=seed
     )
@@ -245,6 +269,57 @@ def embed(
         if pair_info is not None:
             os.replace(pair_scratch, pairs_path(target))
         return result
+
+
+def _embed_sharded(torch, encoder, data, target, request, **kw) -> EmbedResult:
+    """Run the sharded path of :func:`embed`: resumable shards, then labels and sidecar."""
+    from ..io import sidecar_path
+    from ..io.atomic import SignalGuard
+    from .shards import run_sharded
+
+    encoder.module.eval()
+    encoder.to(kw["device"])
+    torch.manual_seed(request["seed"])
+    for stale in (sidecar_path(target), _labels_path(target)):  # the sidecar marks "finished"
+        _remove_quietly(stale)
+    with SignalGuard():
+        info = run_sharded(
+            torch,
+            encoder,
+            data,
+            target,
+            request,
+            shard_size=request["shards"],
+            precision=request["precision"],
+            **kw,
+        )
+    provenance = _provenance(
+        encoder,
+        data,
+        request,
+        device=kw["device"],
+        batch_size=kw["batch_size"],
+        num_workers=kw["num_workers"],
+        seconds=info["wall_seconds"],
+        labels_file=_labels_path(target).name if data.labels is not None else None,
+    )
+    seconds = info["wall_seconds"]
+    provenance["items_per_second"] = info["rows_embedded"] / seconds if seconds > 0 else None
+    provenance["shards"] = info
+    return _save_sharded(target, data.labels, provenance)
+
+
+def _check_shards(shard_size: int, pair_request: dict | None) -> None:
+    if isinstance(shard_size, bool) or int(shard_size) != shard_size or shard_size < 1:
+        raise UsageError(
+            f"shard_size must be an integer >= 1, got {shard_size!r}", option="shard_size"
+        )
+    if pair_request is not None:
+        raise UsageError(
+            "pairs are not written for a sharded output yet: drop shard_size, or embed the "
+            "pairs in a separate run",
+            option=("shard_size", "pairs"),
+        )
 
 
 def _remove_quietly(path: os.PathLike) -> None:
