@@ -382,16 +382,28 @@ def test_cli_embed_pairs_then_test_picks_them_up(registered, tmp_path):
     runner = CliRunner()
     res = runner.invoke(
         app,
-        ["embed", "test-pair-images", "--model", "test-pair-image", "--out", str(out)]
-        + ["--device", "cpu", "--pairs", "3"],
+        [*("embed", "test-pair-images", "--model", "test-pair-image", "--out", str(out)),
+         *("--device", "cpu", "--pairs", "3")],  # fmt: skip
     )
     assert res.exit_code == 0, res.output
     assert np.load(tmp_path / "e.pairs.npy").shape == (10, 3, 2, 6)
     res = runner.invoke(
         app,
-        ["test", str(out), "--report", "json", "--out", str(report), "--tests", "norms"]
-        + ["--view", "raw,whitened"],
+        [*("test", str(out), "--report", "json", "--out", str(report), "--tests", "norms"),
+         *("--view", "raw,whitened")],  # fmt: skip
     )
     assert res.exit_code == 0, res.output
     views = json.loads(report.read_text())["views"]
     assert views["raw"]["pairs"]["n_pairs"] == 30 and views["whitened"]["pairs"]["n_items"] == 10
+
+
+def test_many_items_are_subsampled_and_say_so(tmp_path, monkeypatch):
+    from gaussaudit.report import model
+
+    monkeypatch.setattr(model, "MAX_PAIR_ITEMS", 25)
+    rng = np.random.default_rng(9)
+    np.save(tmp_path / "e.npy", rng.standard_normal((200, 4)))
+    np.save(tmp_path / "e.pairs.npy", _pairs(rng, m=60, k=1, d=4))
+    config = AuditConfig(tests=("norms",), projections=0, subspaces=0)
+    entry = audit_file(tmp_path / "e.npy", config)["views"]["raw"]["pairs"]
+    assert entry["n_items"] == 25 and entry["items_subsample"] == {"kept": 25, "of": 60, "seed": 0}

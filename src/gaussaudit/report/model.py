@@ -357,6 +357,9 @@ def build_report(
 
 # --------------------------------------------------------------------------- positive pairs
 
+#: Items of a pairs file measured at most (a seeded subsample of whole items beyond it).
+MAX_PAIR_ITEMS = 20_000
+
 
 def add_pairs(
     report: dict, result: AuditResult, pairs: np.ndarray, *, source: str | None = None
@@ -377,6 +380,8 @@ def add_pairs(
         The audit; its ``matrix`` must be kept.
     pairs : ndarray, shape (m, K, 2, d)
         Positive pairs in the input's ``d`` dimensions (``EMB.pairs.npy``).
+        Beyond :data:`MAX_PAIR_ITEMS` items, a seeded subsample of whole items
+        is measured (recorded as ``items_subsample``).
     source : str, optional
         Where the pairs came from, recorded as ``input.pairs``.
 
@@ -390,6 +395,13 @@ def add_pairs(
 
     matrix = getattr(result, "matrix", None)
     d = result.check.d
+    seed = result.config.seed
+    m = pairs.shape[0] if pairs.ndim == 4 else 0
+    subsample = None
+    if m > MAX_PAIR_ITEMS:  # bounded memory: a seeded subsample of whole items
+        keep = np.sort(np.random.default_rng(seed).choice(m, MAX_PAIR_ITEMS, replace=False))
+        pairs = pairs[keep]
+        subsample = {"kept": MAX_PAIR_ITEMS, "of": m, "seed": seed}
     for name in result.views:
         entry = report["views"].get(name)
         if entry is None:
@@ -403,10 +415,12 @@ def add_pairs(
         else:
             try:
                 mapped = view_transform(matrix, name)(np.asarray(pairs, dtype=np.float64))
-                metrics = pair_metrics(mapped, seed=result.config.seed)
+                metrics = pair_metrics(mapped, seed=seed)
             except InvalidEmbeddingsError as err:
                 entry["pairs"] = {"skipped": str(err)}
             else:
-                entry["pairs"] = clean(metrics.to_dict())
+                entry["pairs"] = clean(
+                    {**metrics.to_dict(), **({"items_subsample": subsample} if subsample else {})}
+                )
     report["input"]["pairs"] = clean({"source": source, "shape": list(pairs.shape)})
     return report
