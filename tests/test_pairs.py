@@ -382,15 +382,19 @@ def test_cli_embed_pairs_then_test_picks_them_up(registered, tmp_path):
     runner = CliRunner()
     res = runner.invoke(
         app,
-        [*("embed", "test-pair-images", "--model", "test-pair-image", "--out", str(out)),
-         *("--device", "cpu", "--pairs", "3")],  # fmt: skip
+        [
+            *("embed", "test-pair-images", "--model", "test-pair-image", "--out", str(out)),
+            *("--device", "cpu", "--pairs", "3"),
+        ],
     )
     assert res.exit_code == 0, res.output
     assert np.load(tmp_path / "e.pairs.npy").shape == (10, 3, 2, 6)
     res = runner.invoke(
         app,
-        [*("test", str(out), "--report", "json", "--out", str(report), "--tests", "norms"),
-         *("--view", "raw,whitened")],  # fmt: skip
+        [
+            *("test", str(out), "--report", "json", "--out", str(report), "--tests", "norms"),
+            *("--view", "raw,whitened"),
+        ],
     )
     assert res.exit_code == 0, res.output
     views = json.loads(report.read_text())["views"]
