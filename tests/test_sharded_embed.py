@@ -72,7 +72,7 @@ def test_sharded_output_reads_as_one_matrix(tmp_path):
     manifest = json.loads((target / "manifest.json").read_text())
     assert [s["rows"] for s in manifest["shards"]] == [16, 16, 16, 16, 6]
     side = json.loads(res.sidecar.read_text())
-    assert res.sidecar.name == "emb.json" and side["shards"]["n_shards"] == 5
+    assert res.sidecar.name == "emb.provenance.json" and side["shards"]["n_shards"] == 5
     assert side["request"]["shards"] == 16 and side["precision"] == "fp32"
     es = load_embeddings(target)
     assert es.input_format == "shards" and (es.n, es.d) == (N, D_OUT)
@@ -102,7 +102,7 @@ def test_killed_after_a_shard_resumes_to_identical_bytes(tmp_path, monkeypatch):
     assert sorted(p.name for p in target.glob("*.done")) == [
         f"shard-{i:05d}.done" for i in range(3)
     ]
-    assert not (tmp_path / "emb.json").exists()  # no sidecar: not finished
+    assert not (tmp_path / "emb.provenance.json").exists()  # no sidecar: not finished
     with pytest.raises(InvalidEmbeddingsError, match="3 of 5 shards are done"):
         load_embeddings(target)
     res = _run(target)
@@ -142,7 +142,7 @@ def test_a_damaged_shard_is_recomputed_and_another_request_starts_over(tmp_path)
     _run(clean)
     target = tmp_path / "emb.shards"
     _run(target)
-    (tmp_path / "emb.json").unlink()  # as if killed before the sidecar
+    (tmp_path / "emb.provenance.json").unlink()  # as if killed before the sidecar
     shard = target / "shard-00001.npy"
     raw = bytearray(shard.read_bytes())
     raw[-1] ^= 0xFF

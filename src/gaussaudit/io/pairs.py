@@ -6,7 +6,7 @@ positive pairs per item, the two members of each pair and the ``d``
 embedding dimensions. For images the members are two augmentations of item
 ``i`` (the trainer's SimCLR pipeline, seeded per item); for texts ``m`` is the
 number of rows of the pairs file and ``K = 1``. How they were made is
-recorded under ``pairs`` in the sidecar ``EMB.json``.
+recorded under ``pairs`` in the sidecar ``EMB.provenance.json``.
 
 ``gaussaudit test EMB.npy`` finds the file by name (:func:`pairs_path`) and
 reads it with :func:`load_pairs`.

@@ -12,7 +12,7 @@ any point continues where it stopped (:mod:`gaussaudit.extract.shards`)::
       shard-00000.done     {"file", "start", "rows", "sha256"}: written (atomically)
                            only after the shard file is complete and renamed into place
       ...
-    EMB.json               the provenance sidecar, written last: the run is complete
+    EMB.provenance.json    the provenance sidecar, written last: the run is complete
     EMB.labels.npy         labels, when the dataset has them
 
 :func:`read_shards` (the ``shards`` reader of :data:`gaussaudit.io.READERS`)
