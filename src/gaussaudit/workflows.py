@@ -24,6 +24,7 @@ def audit_file(
     reshape: str | None = None,
     nan_policy: str = "raise",
     progress: ProgressCallback | None = None,
+    pairs: str | os.PathLike | bool | None = None,
 ) -> dict:
     """Load an embedding file, audit it and return the report model.
 
@@ -38,6 +39,10 @@ def audit_file(
         Passed to :func:`gaussaudit.io.load_embeddings`.
     progress : callable, optional
         ``progress(label, done, total)``, passed to :func:`gaussaudit.stats.audit`.
+    pairs : path-like or bool, optional
+        Positive pairs ``(m, K, 2, d)`` for ``views.<view>.pairs`` (alignment
+        and uniformity): a file, ``None`` (default) to use ``EMB.pairs.npy``
+        beside ``path`` when it exists, or ``False`` for none.
 
     Returns
     -------
@@ -65,7 +70,15 @@ def audit_file(
         seed=cfg.seed,
     )
     result = audit(embeddings, cfg, progress=progress)
-    return build_report(result, embeddings)
+    report = build_report(result, embeddings)
+    if pairs is not False:
+        from .io.pairs import find_pairs, load_pairs
+        from .report.model import add_pairs
+
+        found = find_pairs(path) if pairs is None or pairs is True else pairs
+        if found is not None:
+            add_pairs(report, result, load_pairs(found), source=os.fspath(found))
+    return report
 
 
 #: float64 copies of the audited matrix the in-memory battery holds at once

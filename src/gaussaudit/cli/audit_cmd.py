@@ -44,6 +44,14 @@ def test(
     columns: Columns = None,
     reshape: Reshape = None,
     nan_policy: NanPolicy = "raise",
+    pairs: Annotated[
+        Path | None,
+        typer.Option(
+            help="Positive pairs (items, K, 2, d) .npy for alignment and uniformity "
+            "(default: EMB.pairs.npy beside the input, when present).",
+            show_default=False,
+        ),
+    ] = None,
     quiet: Quiet = False,
     verbose: Verbose = False,
     settings: dict | None = None,
@@ -71,6 +79,7 @@ def test(
             reshape=reshape,
             nan_policy=nan_policy,
             progress=progress,
+            pairs=pairs,
         )
     emit(model, fmt, out, inputs=[embeddings], verbose=voice.verbose)
     voice.wrote(out)

@@ -66,6 +66,33 @@ Limit = Annotated[
     ),
 ]
 Seed = Annotated[int, typer.Option(help="Seed.")]
+Pairs = Annotated[
+    int | None,
+    typer.Option(
+        "--pairs",
+        help="Also write K augmented positive pairs per image to EMB.pairs.npy "
+        "(n, K, 2, d), for alignment and uniformity (the trainer's SimCLR augmentation).",
+        show_default=False,
+    ),
+]
+ShardSize = Annotated[
+    int | None,
+    typer.Option(
+        "--shard-size",
+        help="Write a resumable EMB.shards directory of N-row shards with completion markers "
+        "(--out must end in .shards); rerun the same command to continue after an interruption.",
+        show_default=False,
+    ),
+]
+PairsFile = Annotated[
+    Path | None,
+    typer.Option(
+        "--pairs-file",
+        help="Text encoders: a CSV (header row, then one positive pair per row in its first "
+        "two columns) embedded to EMB.pairs.npy.",
+        show_default=False,
+    ),
+]
 Force = Annotated[bool, typer.Option("--force", help="Recompute even if a match exists.")]
 
 
@@ -89,6 +116,9 @@ def embed(
     force: Force = False,
     data_option: DataOption = None,
     model_option: ModelOption = None,
+    pairs: Pairs = None,
+    pairs_file: PairsFile = None,
+    shard_size: ShardSize = None,
     quiet: Quiet = False,
     verbose: Verbose = False,
 ) -> None:
@@ -98,7 +128,7 @@ def embed(
     from ._output import Voice
 
     voice = Voice.of(quiet, verbose)
-    check_outputs([out], what="embeddings")
+    check_outputs([out] if shard_size is None else [], what="embeddings")  # shards: a folder
     result = run_embed(model, dataset, progress=not quiet, **_extraction_options(locals()))
     _summary(voice, result)
 
@@ -119,6 +149,9 @@ _EXTRACTION_OPTIONS = (
     "precision",
     "seed",
     "force",
+    "pairs",
+    "pairs_file",
+    "shard_size",
 )
 
 
@@ -200,6 +233,9 @@ def run(
     force: Force = False,
     data_option: DataOption = None,
     model_option: ModelOption = None,
+    pairs: Pairs = None,
+    pairs_file: PairsFile = None,
+    shard_size: ShardSize = None,
     report: Annotated[str | None, report_option("terminal, json, html or markdown")] = None,
     report_out: Annotated[
         Path | None,

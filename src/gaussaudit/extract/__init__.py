@@ -24,6 +24,7 @@ from typing import Any
 import numpy as np
 
 from ..errors import MissingExtraError, UsageError
+from ..io.pairs import pairs_path
 from .loop import _extract_rows, _loader, _open_inputs, _run_batches
 from .output import (
     EmbedResult,
@@ -32,6 +33,7 @@ from .output import (
     _previous_output,
     _provenance,
     _save,
+    _save_sharded,
     default_output_path,
 )
 
@@ -104,6 +106,9 @@ def embed(
     progress: bool = True,
     dataset_options: dict | None = None,
     encoder_options: dict | None = None,
+    pairs: int | None = None,
+    pairs_file: str | os.PathLike | None = None,
+    shard_size: int | None = None,
 ) -> EmbedResult:
     """Extract embeddings of ``dataset`` with encoder ``model`` and write them with provenance.
 
@@ -134,6 +139,20 @@ def embed(
     dataset_options, encoder_options : dict, optional
         Family-specific options (e.g. ``{"n": 2000}`` for ``synthetic:gmm``,
         ``{"label_column": "y"}`` for ``csv:``), recorded in the sidecar.
+    pairs : int, optional
+        Also write ``K = pairs`` augmented positive pairs per image to
+        ``EMB.pairs.npy`` (shape ``(n, K, 2, d)``; the trainer's SimCLR
+        augmentation, seeded per item), recorded under ``pairs`` in the sidecar.
+    pairs_file : path-like, optional
+        Text encoders: a CSV (header row, then one positive pair per row in
+        the first two columns) whose pairs are embedded to ``EMB.pairs.npy``
+        (shape ``(rows, 1, 2, d)``).
+    shard_size : int, optional
+        Write the rows as a resumable ``.shards`` directory of shards of this
+        many rows, each with a completion marker (``out`` must end in
+        ``.shards``; layout in :mod:`gaussaudit.io.shards`). Rerunning the
+        same request after an interruption embeds only the missing shards,
+        with bytes-identical results.
 
     Returns
     -------
@@ -147,6 +166,7 @@ def embed(
     (8, 512)
     """
     _check_settings(precision, batch_size, num_workers, dataset_options, encoder_options)
+    pair_request = _pair_request(pairs, pairs_file)
     request = _request(
         model=model,
         dataset=dataset,
@@ -163,6 +183,11 @@ def embed(
             k: v for k, v in (("dataset", dataset_options), ("encoder", encoder_options)) if v
         },
     )
+    if pair_request is not None:  # only then: other requests keep their earlier form
+        request["pairs"] = pair_request
+    if shard_size is not None:
+        _check_shards(shard_size, pair_request)
+        request["shards"] = int(shard_size)
     target = _output_path(out, request)
     if not force:
         previous = _previous_output(target, request)
@@ -171,6 +196,19 @@ def embed(
     torch = _torch()
     dev = resolve_device(device)
     data, encoder = _open_inputs(request, download=download, runs_dir=runs_dir)
+    if shard_size is not None:
+        return _embed_sharded(
+            torch,
+            encoder,
+            data,
+            target,
+            request,
+            device=dev,
+            batch_size=batch_size,
+            num_workers=num_workers,
+            progress=progress,
+            force=force,
+        )
     loader = _loader(
         torch, data, encoder, dev, batch_size=batch_size, num_workers=num_workers, seed=seed
     )
@@ -195,6 +233,26 @@ def embed(
     with SignalGuard(), contextlib.ExitStack() as cleanup:
         cleanup.callback(_remove_quietly, scratch)
         seconds = _extract_rows(scratch, (len(data), int(encoder.dim)), fill, batch_size=batch_size)
+        pair_info = None
+        if pair_request is not None:
+            from .pairs import extract_pairs
+
+            pair_scratch = target.with_name(f".{target.name}.{os.getpid()}.pairs.npy")
+            cleanup.callback(_remove_quietly, pair_scratch)
+            pair_info = extract_pairs(
+                torch,
+                encoder,
+                data,
+                pair_scratch,
+                k=pairs,
+                pairs_file=pairs_file,
+                device=dev,
+                precision=precision,
+                batch_size=batch_size,
+                num_workers=num_workers,
+                seed=seed,
+                progress=progress,
+            )
         provenance = _provenance(
             encoder,
             data,
@@ -205,7 +263,63 @@ def embed(
             seconds=seconds,
             labels_file=_labels_path(target).name if data.labels is not None else None,
         )
-        return _save(target, scratch, data.labels, provenance)
+        if pair_info is not None:
+            provenance["pairs"] = {"file": pairs_path(target).name, **pair_info}
+        result = _save(target, scratch, data.labels, provenance)
+        if pair_info is not None:
+            os.replace(pair_scratch, pairs_path(target))
+        return result
+
+
+def _embed_sharded(torch, encoder, data, target, request, **kw) -> EmbedResult:
+    """Run the sharded path of :func:`embed`: resumable shards, then labels and sidecar."""
+    from ..io import sidecar_path
+    from ..io.atomic import SignalGuard
+    from .shards import run_sharded
+
+    encoder.module.eval()
+    encoder.to(kw["device"])
+    torch.manual_seed(request["seed"])
+    for stale in (sidecar_path(target), _labels_path(target)):  # the sidecar marks "finished"
+        _remove_quietly(stale)
+    with SignalGuard():
+        info = run_sharded(
+            torch,
+            encoder,
+            data,
+            target,
+            request,
+            shard_size=request["shards"],
+            precision=request["precision"],
+            **kw,
+        )
+    provenance = _provenance(
+        encoder,
+        data,
+        request,
+        device=kw["device"],
+        batch_size=kw["batch_size"],
+        num_workers=kw["num_workers"],
+        seconds=info["wall_seconds"],
+        labels_file=_labels_path(target).name if data.labels is not None else None,
+    )
+    seconds = info["wall_seconds"]
+    provenance["items_per_second"] = info["rows_embedded"] / seconds if seconds > 0 else None
+    provenance["shards"] = info
+    return _save_sharded(target, data.labels, provenance)
+
+
+def _check_shards(shard_size: int, pair_request: dict | None) -> None:
+    if isinstance(shard_size, bool) or int(shard_size) != shard_size or shard_size < 1:
+        raise UsageError(
+            f"shard_size must be an integer >= 1, got {shard_size!r}", option="shard_size"
+        )
+    if pair_request is not None:
+        raise UsageError(
+            "pairs are not written for a sharded output yet: drop shard_size, or embed the "
+            "pairs in a separate run",
+            option=("shard_size", "pairs"),
+        )
 
 
 def _remove_quietly(path: os.PathLike) -> None:
@@ -214,6 +328,24 @@ def _remove_quietly(path: os.PathLike) -> None:
 
 
 # --------------------------------------------------------------------------- settings
+
+
+def _pair_request(pairs: int | None, pairs_file: str | os.PathLike | None) -> dict | None:
+    """Return the request's ``pairs`` entry (None without pairs); the CSV is named by its digest."""
+    if pairs is None and pairs_file is None:
+        return None
+    if pairs is not None and pairs_file is not None:
+        raise UsageError(
+            "pass pairs=K (images) or pairs_file=CSV (texts), not both",
+            option=("pairs", "pairs_file"),
+        )
+    if pairs is not None:
+        if isinstance(pairs, bool) or int(pairs) != pairs or pairs < 1:
+            raise UsageError(f"pairs must be an integer >= 1, got {pairs!r}", option="pairs")
+        return {"k": int(pairs)}
+    from .pairs import read_pairs_csv
+
+    return {"file": read_pairs_csv(pairs_file)[1]["sha256"]}
 
 
 #: Dataset keywords that embed() takes under another name.

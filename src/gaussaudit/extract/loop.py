@@ -95,7 +95,7 @@ def _loader(
 
 
 def _extract_rows(
-    scratch: Path, shape: tuple[int, int], fill: Callable[[np.ndarray], None], *, batch_size: int
+    scratch: Path, shape: tuple[int, ...], fill: Callable[[np.ndarray], None], *, batch_size: int
 ) -> float:
     """Stream the rows into a float32 memmap at ``scratch``; return the seconds taken."""
     scratch.parent.mkdir(parents=True, exist_ok=True)

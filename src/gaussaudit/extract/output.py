@@ -92,15 +92,20 @@ def _read_sidecar(path: Path) -> dict | None:
 
 
 def _output_path(out: str | os.PathLike | None, request: dict) -> Path:
-    """Where the rows go: ``out``, or the default name derived from the request."""
+    """Where the rows go: ``out``, or the default name derived from the request.
+
+    A sharded request (``request["shards"]``) writes a ``.shards`` directory.
+    """
+    suffix = ".shards" if request.get("shards") else ".npy"
     if out is None:
         target = default_output_path(
             request["model"], request["dataset"], request["split"], request["layer"], request
-        )
+        ).with_suffix(suffix)
     else:
         target = Path(out)
-    if target.suffix != ".npy":
-        raise UsageError(f"out={os.fspath(target)!r} must end in .npy", option="out")
+    if target.suffix != suffix:
+        why = " (a sharded output is a directory)" if suffix == ".shards" else ""
+        raise UsageError(f"out={os.fspath(target)!r} must end in {suffix}{why}", option="out")
     return target
 
 
@@ -120,6 +125,11 @@ def _previous_output(target: Path, request: dict) -> EmbedResult | None:
     previous = _read_sidecar(sidecar)
     if previous is None or previous.get("request") != request:
         return None
+    if "pairs" in request:
+        from ..io.pairs import pairs_path
+
+        if not pairs_path(target).is_file():
+            return None
     if request["checkpoint"] is None and request["weights"] == "default":
         from ..encoders import resolve_encoder
 
@@ -196,11 +206,13 @@ def _save(target: Path, scratch: Path, labels: Any, provenance: dict) -> EmbedRe
     import json
 
     from ..io import save_embeddings, sidecar_path
+    from ..io.pairs import pairs_path
     from ..io.sidecar import find_sidecar
 
     sidecar = sidecar_path(target)
     # stale companions must never be paired with the new rows, even if we die next
-    for stale in {sidecar, find_sidecar(target) or sidecar, _labels_path(target)}:
+    companions = (find_sidecar(target) or sidecar, _labels_path(target), pairs_path(target))
+    for stale in {sidecar, *companions}:
         with contextlib.suppress(FileNotFoundError):
             stale.unlink()
     # values JSON cannot hold are written as their str(), as they always were
@@ -216,4 +228,23 @@ def _save(target: Path, scratch: Path, labels: Any, provenance: dict) -> EmbedRe
     finally:
         del rows
     labels_path = _labels_path(target) if labels is not None else None
+    return EmbedResult(target, sidecar, labels_path, provenance, False)
+
+
+def _save_sharded(target: Path, labels: Any, provenance: dict) -> EmbedResult:
+    """Write the labels and, last, the sidecar of a finished ``.shards`` directory."""
+    import io
+    import json
+
+    from ..io import atomic_write_bytes, atomic_write_text, sidecar_path
+
+    provenance = json.loads(json.dumps(provenance, default=str))
+    labels_path = None
+    if labels is not None:
+        labels_path = _labels_path(target)
+        buffer = io.BytesIO()
+        np.save(buffer, np.asarray(labels), allow_pickle=False)
+        atomic_write_bytes(labels_path, buffer.getvalue())
+    sidecar = sidecar_path(target)
+    atomic_write_text(sidecar, json.dumps(provenance, indent=2, sort_keys=True) + "\n")
     return EmbedResult(target, sidecar, labels_path, provenance, False)

@@ -141,6 +141,8 @@ _BUILTINS = (
     ReaderSpec("zarr", (".zarr",), "gaussaudit.io.stores:read_zarr", keyed=True, directory=True),
     ReaderSpec("parquet", (".parquet",), "gaussaudit.io.tables:read_parquet", table=True),
     ReaderSpec("csv", (".csv",), "gaussaudit.io.tables:read_csv", table=True),
+    # ``gaussaudit embed --shard-size``: a directory of row shards (gaussaudit.io.shards)
+    ReaderSpec("shards", (".shards",), "gaussaudit.io.shards:read_shards", directory=True),
 )
 
 

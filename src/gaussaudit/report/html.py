@@ -228,6 +228,7 @@ def _more_rows(report: dict) -> list[tuple[str, list[Cell]]]:
     return rows
 
 
+<<<<<<< HEAD
 _VERDICT_PREFIXES = (
     ("paper rule:", "paper_rule", "Paper rule"),
     ("practical:", "practically_gaussian", "Size of the departure (practical verdict)"),
@@ -323,6 +324,14 @@ def _with_effective_dimension(report: dict, rows: list) -> list:
         if name == "CV of norms":
             out.append(("effective dimension (participation ratio, of d)", cells))
     return out
+=======
+# ----------------------------------------------------------------- positive pairs
+def _pair_plots(name: str, view: dict) -> list:
+    """Return the pair-cosine figure of a view with ``pairs`` (raw and whitened views only)."""
+    from .plots.pairs import pairs_plot
+
+    plot = pairs_plot(name, view, f"plot-{name}-pairs")
+    return [] if plot is None else [plot]
 
 
 def _view_context(name: str, view: dict, report: dict, *, plots: bool) -> dict:
@@ -356,7 +365,9 @@ def _view_context(name: str, view: dict, report: dict, *, plots: bool) -> dict:
         "n_failing": n_fail,
         "n_tested": ad.get("n_tested"),
         "has_ad": bool(ad) and "skipped" not in ad,
-        "plots": view_plots(name, view, report["config"]) if plots else [],
+        "plots": (view_plots(name, view, report["config"]) + _pair_plots(name, view))
+        if plots
+        else [],
         "has_plot_data": plot_data is not None,
     }
 

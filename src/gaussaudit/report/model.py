@@ -31,7 +31,7 @@ from ..stats.results import (
 from ..versions import package_versions
 from .plot_data import LazyPlotData
 
-__all__ = ["SCHEMA_VERSION", "ReportModel", "build_report", "clean"]
+__all__ = ["SCHEMA_VERSION", "ReportModel", "add_pairs", "build_report", "clean"]
 
 SCHEMA_VERSION = "1.0"
 
@@ -371,3 +371,74 @@ def build_report(
         else:
             model.plot_source = source
     return model
+
+
+# --------------------------------------------------------------------------- positive pairs
+
+#: Items of a pairs file measured at most (a seeded subsample of whole items beyond it).
+MAX_PAIR_ITEMS = 20_000
+
+
+def add_pairs(
+    report: dict, result: AuditResult, pairs: np.ndarray, *, source: str | None = None
+) -> dict:
+    """Add ``views.<view>.pairs`` (alignment, uniformity, pair cosines) to a report model.
+
+    Each view's transform is fitted on the audited matrix (the whitened view's
+    mean and whitening matrix) and applied to the pairs
+    (:func:`gaussaudit.stats.pairs.view_transform`), then
+    :func:`gaussaudit.stats.pairs.pair_metrics` measures them, seeded with the
+    audit's seed.
+
+    Parameters
+    ----------
+    report : dict
+        The model :func:`build_report` returned for ``result`` (changed in place).
+    result : AuditResult
+        The audit; its ``matrix`` must be kept.
+    pairs : ndarray, shape (m, K, 2, d)
+        Positive pairs in the input's ``d`` dimensions (``EMB.pairs.npy``).
+        Beyond :data:`MAX_PAIR_ITEMS` items, a seeded subsample of whole items
+        is measured (recorded as ``items_subsample``).
+    source : str, optional
+        Where the pairs came from, recorded as ``input.pairs``.
+
+    Returns
+    -------
+    dict
+        ``report``.
+    """
+    from ..errors import InvalidEmbeddingsError
+    from ..stats.pairs import pair_metrics, view_transform
+
+    matrix = getattr(result, "matrix", None)
+    d = result.check.d
+    seed = result.config.seed
+    m = pairs.shape[0] if pairs.ndim == 4 else 0
+    subsample = None
+    if m > MAX_PAIR_ITEMS:  # bounded memory: a seeded subsample of whole items
+        keep = np.sort(np.random.default_rng(seed).choice(m, MAX_PAIR_ITEMS, replace=False))
+        pairs = pairs[keep]
+        subsample = {"kept": MAX_PAIR_ITEMS, "of": m, "seed": seed}
+    for name in result.views:
+        entry = report["views"].get(name)
+        if entry is None:
+            continue
+        if matrix is None:
+            entry["pairs"] = {"skipped": "the audit did not keep its matrix"}
+        elif pairs.ndim != 4 or pairs.shape[-1] != d:
+            entry["pairs"] = {
+                "skipped": f"pairs of shape {tuple(pairs.shape)} do not match d = {d}"
+            }
+        else:
+            try:
+                mapped = view_transform(matrix, name)(np.asarray(pairs, dtype=np.float64))
+                metrics = pair_metrics(mapped, seed=seed)
+            except InvalidEmbeddingsError as err:
+                entry["pairs"] = {"skipped": str(err)}
+            else:
+                entry["pairs"] = clean(
+                    {**metrics.to_dict(), **({"items_subsample": subsample} if subsample else {})}
+                )
+    report["input"]["pairs"] = clean({"source": source, "shape": list(pairs.shape)})
+    return report
