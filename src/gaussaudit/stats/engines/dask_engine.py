@@ -360,7 +360,29 @@ def _audit(
         client, shared, sc, column_specs, cfg, col_block=col_block, memory_limit=memory_limit,
         workers=nw,
     )  # fmt: skip
-    parts, groups, norm_blocks = _compute(client, merged, column_tasks, kept)
+    # the row subsample of the multivariate tests (or all rows, when they fit)
+    gather: Any = None
+    sub_rows = None
+    wants_sub = bool(mv_specs) and cfg.subspaces and d > cfg.subspace_dim and any(
+        s.subspaces for s in mv_specs
+    )
+    if (full_allowed and not mv_stream) or wants_sub:
+        if n > cfg.multivariate_max_rows:
+            sub_rows = seeded_rows(n, cfg.multivariate_max_rows, cfg.seed)
+            gather = xa[sub_rows]
+        elif fits:
+            gather = xa
+    # the projections need only the merged means: computed in the same round
+    directions, proj_tasks, proj_skipped = None, [], None
+    if "random projections" in steps:
+        mean = delayed(tasks.projection_mean, pure=True)(merged, exps)
+        directions, proj_tasks, proj_skipped = _projection_tasks(
+            client, shared, cfg, mean, n=n, d=d, chunk_rows=int(rows or 8192),
+            memory_limit=memory_limit, workers=nw,
+        )  # fmt: skip
+    parts, groups, norm_blocks, gathered, proj_parts = _compute(
+        client, merged, column_tasks, kept, gather, proj_tasks
+    )
     row_norms = np.concatenate(norm_blocks) if norm_blocks else None
     notes: list[str] = []
     norms = None
@@ -378,11 +400,10 @@ def _audit(
                 s.name, f"needs at least {s.min_rows} rows, got {n}"
             )
     rows_in_memory: Any = _DaskRows(client, xa)
-    need_rows = (full_allowed and not mv_stream) or (
-        mv_specs and cfg.subspaces and any(s.subspaces for s in mv_specs)
-    )
-    if need_rows and n <= cfg.multivariate_max_rows and fits:
-        rows_in_memory = np.asarray(_compute(client, xa)[0], dtype=np.float64)
+    if sub_rows is not None:
+        rows_in_memory.prefetched(sub_rows, gathered)
+    elif isinstance(gathered, np.ndarray):
+        rows_in_memory = np.asarray(gathered, dtype=np.float64)
     mv: dict[str, Any] = {}
     if mv_specs:
         tick("full-view multivariate tests")
@@ -391,7 +412,7 @@ def _audit(
             mv = _stream_full_multivariate(
                 client, spec, sc, parts.comoments, cfg, tile_rows=tiles
             )
-        else:
+        else:  # a seeded subsample (gathered above), all rows in memory, or skipped
             mv = _full_multivariate(rows_in_memory, cfg)
     mv_note = mv.pop("_note", None)
     if mv_note:
@@ -413,15 +434,9 @@ def _audit(
     projections = None
     if "random projections" in steps:
         tick("random projections")
-        mean = parts.moments.mean if exps is None else np.ldexp(parts.moments.mean, exps)
-        directions, proj_tasks, skipped = _projection_tasks(
-            client, shared, cfg, mean, n=n, d=d, chunk_rows=int(rows or 8192),
-            memory_limit=memory_limit, workers=nw,
-        )  # fmt: skip
-        if skipped is not None:
-            projections = skipped
+        if proj_skipped is not None:
+            projections = proj_skipped
         else:
-            (proj_parts,) = _compute(client, proj_tasks)
             projections = _projection_result(list(proj_parts), directions, cfg, n, d)
     partial = ViewAudit(
         view="raw", n=n, d=d, norms=norms, coordinates=coords, multivariate=mv,

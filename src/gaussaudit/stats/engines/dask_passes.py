@@ -35,17 +35,37 @@ class DaskEngineError(ResourceUnavailableError):
     """
 
 
+def _delayed(obj: Any) -> Any:
+    """Arrays as one Delayed each, lists element-wise; other objects as they are."""
+    import dask.array as da
+    from dask import delayed
+
+    if isinstance(obj, da.Array):
+        return delayed(np.asarray, pure=True)(obj)
+    if isinstance(obj, list):
+        return [_delayed(o) for o in obj]
+    return obj
+
+
 def _compute(client: Any, *objs: Any) -> tuple[Any, ...]:
-    """Compute on the cluster; cluster failures become :class:`DaskEngineError`."""
+    """Compute on the cluster, results in the order given.
+
+    Everything is computed as Delayed objects: mixing dask arrays and Delayed
+    objects in one ``compute`` returned them out of order (dask 2026.8 with
+    ``distributed``), which would swap results silently.
+    Cluster failures become :class:`DaskEngineError`.
+    """
+    import dask
     from distributed import KilledWorker
 
     try:
-        return tuple(client.compute(list(objs), sync=True))
+        return tuple(dask.compute(*[_delayed(o) for o in objs], scheduler=client))
     except KilledWorker as err:
+        task, tries = err.args[0], int(err.args[2]) + 1 if len(err.args) > 2 else "several"
         raise DaskEngineError(
-            "the Dask cluster lost the workers running the audit too many times "
-            f"({err}); nothing was reported. Give the workers more memory "
-            "(see docs/distributed.md) or lower chunk_rows"
+            f"the Dask cluster lost the workers running the audit: task {task!r} was tried "
+            f"{tries} times and each worker died; nothing was reported. Give the workers "
+            "more memory (see docs/distributed.md) or lower chunk_rows"
         ) from None
     except (OSError, TimeoutError) as err:
         if isinstance(err, InvalidEmbeddingsError | ResourceUnavailableError):
@@ -116,9 +136,18 @@ class _DaskRows:
         self.client, self.xa = client, xa
         self.shape = tuple(int(s) for s in xa.shape)
 
+        self._cache: dict[bytes, np.ndarray] = {}
+
+    def prefetched(self, rows: np.ndarray, values: np.ndarray) -> None:
+        """Remember rows already gathered (the battery asks for the same subsample twice)."""
+        self._cache[np.asarray(rows, dtype=np.intp).tobytes()] = np.asarray(values, np.float64)
+
     def __getitem__(self, rows: np.ndarray) -> np.ndarray:
-        (block,) = _compute(self.client, self.xa[np.asarray(rows)])
-        return np.asarray(block, dtype=np.float64)
+        key = np.asarray(rows, dtype=np.intp).tobytes()
+        if key not in self._cache:
+            (block,) = _compute(self.client, self.xa[np.asarray(rows)])
+            self._cache[key] = np.asarray(block, dtype=np.float64)
+        return self._cache[key]
 
 
 # ----------------------------------------------------------------------------- passes
@@ -195,7 +224,7 @@ def _projection_result(
 
 
 def _projection_tasks(
-    client: Any, shared: Any, cfg: AuditConfig, mean: np.ndarray, *, n: int, d: int,
+    client: Any, shared: Any, cfg: AuditConfig, mean: Any, *, n: int, d: int,
     chunk_rows: int, memory_limit: int, workers: int,
 ) -> tuple[np.ndarray | None, list[Any], Skipped | None]:  # fmt: skip
     from dask import delayed
@@ -209,13 +238,12 @@ def _projection_tasks(
         return None, [], Skipped("projections", str(err))
     k = directions.shape[1]
     group = int(max(1, min(k, memory_limit // max(n * 8 * 6, 1), math.ceil(k / workers))))
-    mean_f = client.scatter(mean, broadcast=False, hash=False)
     out = []
     for g0 in range(0, k, group):
         dirs = client.scatter(directions[:, g0 : g0 + group], broadcast=False, hash=False)
         out.append(
             delayed(tasks.projection_group, pure=True)(
-                shared, dirs, mean_f, g0, cfg.threshold, chunk_rows
+                shared, dirs, mean, g0, cfg.threshold, chunk_rows
             )
         )
     return directions, out, None

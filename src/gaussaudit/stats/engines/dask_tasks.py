@@ -150,6 +150,12 @@ def column_group(
 
 
 # ----------------------------------------------------------------------------- projections
+def projection_mean(parts: _RowPartials, exps: np.ndarray | None) -> np.ndarray:
+    """Column means from the merged row partials (undoing per-column rescaling)."""
+    mean = parts.moments.mean
+    return mean if exps is None else np.ldexp(mean, exps)
+
+
 def projection_group(
     spec: WorkerSource,
     dirs: np.ndarray,
