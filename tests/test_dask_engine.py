@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import sys
 from pathlib import Path
+from types import SimpleNamespace
 
 import numpy as np
 import pytest
@@ -238,7 +239,8 @@ class LostSource(WorkerOnlySource):
 
     def read_rows(self, start: int, stop: int) -> np.ndarray:
         if start <= 200 < stop:
-            raise distributed.KilledWorker("read-chunk", "tcp://127.0.0.1:1", allowed_failures=1)
+            gone = SimpleNamespace(address="tcp://127.0.0.1:1")
+            raise distributed.KilledWorker("read-chunk", gone, allowed_failures=1)
         return super().read_rows(start, stop)
 
 
