@@ -36,7 +36,6 @@ A ``.npy`` file on a cluster's shared file system::
 
 from __future__ import annotations
 
-import math
 import os
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -45,7 +44,7 @@ from typing import Any
 
 import numpy as np
 
-from ...errors import MissingExtraError, NotApplicableError, UsageError
+from ...errors import MissingExtraError, UsageError
 from .._sampling import describe_subsample, seeded_rows
 from ..config import AuditConfig
 from ..results import Skipped
@@ -65,8 +64,9 @@ from .dask_passes import (
     _scan,
     _worker_count,
 )
+from .full_view import full_view_allowed, stream_full_multivariate
 from .partials import norm_result
-from .passes import _MOMENT_TESTS, DEFAULT_MEMORY_LIMIT, StreamScan, _auto_rows, _moment_results
+from .passes import _MOMENT_TESTS, DEFAULT_MEMORY_LIMIT, _auto_rows, _moment_results
 from .worker_sources import WorkerSource, worker_source
 
 __all__ = ["DaskEngineError", "audit_stream"]
@@ -83,7 +83,7 @@ def _import_dask() -> None:
 # ----------------------------------------------------------------------------- cluster
 @contextmanager
 def _client(scheduler: Any, n_workers: int | None) -> Iterator[Any]:
-    """A ``distributed.Client`` on ``scheduler``, or on a LocalCluster started for the run."""
+    """Yield a ``distributed.Client`` on ``scheduler`` (or a LocalCluster started for the run)."""
     from distributed import Client, LocalCluster
 
     if isinstance(scheduler, Client):
@@ -108,7 +108,9 @@ def _client(scheduler: Any, n_workers: int | None) -> Iterator[Any]:
         try:
             client = Client(scheduler, timeout="20s")
         except (OSError, TimeoutError) as err:
-            raise DaskEngineError(f"cannot reach the Dask scheduler at {scheduler}: {err}") from None
+            raise DaskEngineError(
+                f"cannot reach the Dask scheduler at {scheduler}: {err}"
+            ) from None
         with client:
             yield client
         return
@@ -122,64 +124,7 @@ def _client(scheduler: Any, n_workers: int | None) -> Iterator[Any]:
     )
 
 
-
 # ----------------------------------------------------------------------------- audit
-def _full_view_allowed(cfg: AuditConfig, d: int) -> bool:
-    mode = cfg.full_multivariate
-    return not (mode == "never" or (mode == "auto" and d > cfg.full_max_dim))
-
-
-def _stream_full_multivariate(
-    client: Any, spec: WorkerSource, sc: StreamScan, comoments: Any, cfg: AuditConfig,
-    *, tile_rows: int,
-) -> dict[str, Any]:  # fmt: skip
-    """Full-view Mardia/HZ on every row by Gram tiles (the NumPy engine's rules)."""
-    specs = list(multivariate_tests(cfg.tests))
-    wanted = [s.name for s in specs]
-    d = spec.d
-    note = None
-    keep = np.arange(d)
-    const = np.asarray(sc.check.constant_columns, dtype=int)
-    if const.size and const.size < d:
-        keep = sc.columns
-        note = f"{const.size} constant column(s) left out, {keep.size} tested"
-    if cfg.pca:
-        why = "pca=True is not supported by the streaming engine for rows beyond memory_limit"
-        return {t: Skipped(t, why) for t in wanted}
-    results: dict[str, Any] = {}
-    gram = [s.name for s in specs if s.joint == "gram"]
-
-    def run(which: tuple[str, ...]) -> tuple[Any, Any]:
-        return _gram_tests(client, spec, comoments, keep, which, row_scale=sc.norm_scale,
-                           tile_rows=tile_rows)  # fmt: skip
-
-    if gram:
-        try:
-            m, h = run(tuple("hz" if t == "henze_zirkler" else t for t in gram))
-            if m is not None:
-                results["mardia"] = m
-            if h is not None:
-                results["henze_zirkler"] = h
-        except NotApplicableError as err:
-            reason = str(err) + (f" ({note})" if note else "")
-            if "Henze-Zirkler" in reason and "mardia" in gram:
-                results["henze_zirkler"] = Skipped("henze_zirkler", reason)
-                try:
-                    results["mardia"] = run(("mardia",))[0]
-                except NotApplicableError as err2:
-                    results["mardia"] = Skipped("mardia", str(err2))
-            else:
-                results.update({t: Skipped(t, reason) for t in gram})
-    for s in specs:
-        if s.joint != "gram":
-            results[s.name] = Skipped(
-                s.name, "not streamed: needs the rows in memory (lower multivariate_max_rows)"
-            )
-    out: dict[str, Any] = {"_note": note} if note else {}
-    out.update({t: results[t] for t in wanted if t in results})
-    return out
-
-
 def _positive(name: str, value: Any) -> None:
     if value is not None and (isinstance(value, bool) or int(value) < 1):
         raise UsageError(f"{name} must be a positive integer, got {value!r}")
@@ -303,8 +248,14 @@ def _audit(
     from dask import delayed
 
     from .._validation import validate
-    from ..battery import AuditResult, ViewAudit, _audit_view, _full_multivariate, _subspaces
-    from ..battery import _view_steps
+    from ..battery import (
+        AuditResult,
+        ViewAudit,
+        _audit_view,
+        _full_multivariate,
+        _subspaces,
+        _view_steps,
+    )
     from ..verdict import Verdict, decide
 
     n, d = spec.n, spec.d
@@ -340,7 +291,7 @@ def _audit(
     mv_specs = multivariate_tests(cfg.tests)
     want_proj = "projections" in cfg.tests and bool(cfg.projections)
     mv_rows = min(n, cfg.multivariate_max_rows)
-    full_allowed = bool(mv_specs) and _full_view_allowed(cfg, d)
+    full_allowed = bool(mv_specs) and full_view_allowed(cfg, d)
     fits = mv_rows * d * 8 * 4 <= memory_limit
     mv_stream = full_allowed and n <= cfg.multivariate_max_rows and not fits
 
@@ -363,8 +314,11 @@ def _audit(
     # the row subsample of the multivariate tests (or all rows, when they fit)
     gather: Any = None
     sub_rows = None
-    wants_sub = bool(mv_specs) and cfg.subspaces and d > cfg.subspace_dim and any(
-        s.subspaces for s in mv_specs
+    wants_sub = (
+        bool(mv_specs)
+        and cfg.subspaces
+        and d > cfg.subspace_dim
+        and any(s.subspaces for s in mv_specs)
     )
     if (full_allowed and not mv_stream) or wants_sub:
         if n > cfg.multivariate_max_rows:
@@ -409,9 +363,12 @@ def _audit(
         tick("full-view multivariate tests")
         if mv_stream:
             tiles = int(tile_rows) if tile_rows else min(int(rows or 65536), 2048)
-            mv = _stream_full_multivariate(
-                client, spec, sc, parts.comoments, cfg, tile_rows=tiles
-            )
+
+            def gram(keep: np.ndarray, which: tuple[str, ...]) -> tuple[Any, Any]:
+                return _gram_tests(client, spec, parts.comoments, keep, which,
+                                   row_scale=sc.norm_scale, tile_rows=tiles)  # fmt: skip
+
+            mv = stream_full_multivariate(gram, sc, cfg)
         else:  # a seeded subsample (gathered above), all rows in memory, or skipped
             mv = _full_multivariate(rows_in_memory, cfg)
     mv_note = mv.pop("_note", None)

@@ -79,7 +79,7 @@ def _worker_count(client: Any) -> int:
 
 # ----------------------------------------------------------------------------- the input
 def _array(spec: Any, chunks: tuple[tuple[int, ...], tuple[int]], dtype: np.dtype) -> Any:
-    """A dask array whose chunks the workers read from ``spec``."""
+    """Return a dask array whose chunks the workers read from ``spec``."""
     import dask.array as da
 
     return da.from_array(
@@ -97,7 +97,7 @@ def _chunks(spec: WorkerSource, chunk_rows: int | None) -> tuple[int, ...]:
 
 
 def _scan(client: Any, xa: Any, spec: WorkerSource, name: str = "embeddings") -> StreamScan:
-    """The NumPy engine's scan (:func:`.passes.scan`), one task per chunk."""
+    """Run the NumPy engine's scan (:func:`.passes.scan`), one task per chunk."""
     from dask import delayed
 
     if spec.n < MIN_ROWS:
@@ -290,4 +290,3 @@ def _gram_tests(
     m = mardia_result(sums, p=p, scale=scale) if want_m else None
     h = henze_zirkler_result(sums, p=p) if want_h else None
     return m, h
-

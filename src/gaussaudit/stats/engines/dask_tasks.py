@@ -207,5 +207,5 @@ def gram_diagonal(
 
 
 def gram_tile(yi: np.ndarray, yj: np.ndarray, skew: bool, hz: bool) -> GramSums:
-    """Sums of the off-diagonal Gram tile ``yi yj'`` (counted twice: ``i < j``)."""
+    """Return the sums of the off-diagonal Gram tile ``yi yj'`` (counted twice: ``i < j``)."""
     return GramSums.of_tile(yi, yj, weight=2.0, skew=skew, hz=hz)
