@@ -1,4 +1,4 @@
-"""The torch engine equals the NumPy engine to 1e-6 relative (on the CPU here; CUDA when present)."""
+"""The torch engine equals the NumPy engine to 1e-6 relative (CPU here; CUDA when present)."""
 
 from __future__ import annotations
 

@@ -90,7 +90,9 @@ def resolve_device(device: str | None) -> Any:
     try:
         dev = torch.device(device)
     except (RuntimeError, TypeError) as err:
-        raise UsageError(f"device must be 'cpu', 'cuda' or 'cuda:N', got {device!r} ({err})")
+        raise UsageError(
+            f"device must be 'cpu', 'cuda' or 'cuda:N', got {device!r} ({err})"
+        ) from None
     if dev.type == "cuda" and not torch.cuda.is_available():
         raise UsageError(
             f"device={device!r} but torch sees no CUDA device; use device='cpu' or the numpy engine"
