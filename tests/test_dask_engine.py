@@ -33,7 +33,7 @@ def cluster():
     """Two worker processes, one thread each; a task may be lost with its worker once."""
     with dask.config.set({"distributed.scheduler.allowed-failures": 1}):
         local = distributed.LocalCluster(
-            n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None
+            n_workers=2, threads_per_worker=1, processes=True, dashboard_address=":0"
         )
         client = distributed.Client(local)
         yield client

@@ -92,7 +92,7 @@ def _client(scheduler: Any, n_workers: int | None) -> Iterator[Any]:
     if scheduler is None:
         workers = int(n_workers) if n_workers else min(4, os.cpu_count() or 1)
         cluster = LocalCluster(
-            n_workers=workers, threads_per_worker=1, processes=True, dashboard_address=None
+            n_workers=workers, threads_per_worker=1, processes=True, dashboard_address=":0"
         )
         try:
             with Client(cluster) as client:
