@@ -95,7 +95,8 @@ def test_gram_tiles_over_all_rows_by_address(cluster):
 def test_max_samples_subsample_gathered_by_workers(cluster, npy):
     x, path = npy
     cfg = AuditConfig(max_samples=250, projections=4, subspaces=2)
-    got = dask_engine.audit_stream(path, cfg, scheduler=cluster, chunk_rows=50)
+    # block_rows: the NumPy engine's name of chunk_rows is taken too
+    got = dask_engine.audit_stream(path, cfg, scheduler=cluster, block_rows=50)
     same_audit(got, reference(x, cfg))
 
 

@@ -140,6 +140,8 @@ def audit_stream(
     col_block: int | None = None,
     tile_rows: int | None = None,
     memory_limit: int = DEFAULT_MEMORY_LIMIT,
+    block_rows: int | None = None,
+    workers: int | None = None,
     keep_norms: bool = True,
     key: str | None = None,
     columns: tuple[str, ...] | None = None,
@@ -177,6 +179,9 @@ def audit_stream(
     memory_limit : int
         Bytes each task's buffers may use, per worker thread (see
         ``docs/distributed.md`` for the memory a worker needs).
+    block_rows, workers : int, optional
+        The NumPy engine's names of ``chunk_rows`` and ``n_workers`` (so that
+        either engine takes the other's keywords); the latter names win.
     keep_norms : bool
         Bring the row norms (8 bytes per row) back for plots; False leaves
         ``NormResult.norms`` empty.
@@ -219,6 +224,10 @@ def audit_stream(
     """
     base = config or AuditConfig()
     cfg = replace(base, **overrides) if overrides else base
+    chunk_rows = chunk_rows if chunk_rows is not None else block_rows
+    n_workers = n_workers if n_workers is not None else workers
+    if scheduler is None:  # a config that names the cluster (when it has that field)
+        scheduler = getattr(cfg, "scheduler", None)
     if cfg.views != ("raw",):
         raise UsageError(
             f"the Dask engine audits the raw view only (views={cfg.views!r}); "

@@ -211,6 +211,7 @@ def audit_stream(
     block_rows: int | None = None,
     col_block: int | None = None,
     memory_limit: int = DEFAULT_MEMORY_LIMIT,
+    workers: int | None = None,
     keep_norms: bool = True,
     progress: Callable[[str, int, int], None] | None = None,
     **overrides: Any,
@@ -228,6 +229,9 @@ def audit_stream(
     block_rows, col_block, memory_limit, keep_norms, progress
         As for :func:`.numpy_engine.audit_stream` (``memory_limit`` bounds
         the host buffers and, per block, the device's).
+    workers : int, optional
+        Accepted for the NumPy engine's signature; blocks go to the device
+        one at a time.
     **overrides
         Fields of :class:`AuditConfig` to override.
 
@@ -267,7 +271,7 @@ def audit_stream(
     if "engine" in {f.name for f in fields(cfg)}:
         cfg = replace(cfg, engine="torch")
     torch = _import_torch()
-    dev = resolve_device(device)
+    dev = resolve_device(device if device is not None else getattr(cfg, "device", None))
     with ops.no_tf32(torch), torch.no_grad():
         return _audit(torch, dev, as_source(source), cfg, block_rows=block_rows,
                       col_block=col_block, memory_limit=int(memory_limit),
