@@ -47,6 +47,16 @@ def tree_reduce(parts: list[Any], combine: Any = merge) -> Any:
     dask.delayed.Delayed
         The root of a balanced binary tree of ``combine`` tasks (depth
         ``ceil(log2(len(parts)))``), so merging runs on the workers.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from dask import delayed
+    >>> from gaussaudit.stats.engines.partials import ColumnMoments
+    >>> x = np.arange(10.0)[:, None]
+    >>> parts = [delayed(ColumnMoments.of)(b) for b in np.array_split(x, 3)]
+    >>> float(tree_reduce(parts).compute(scheduler="sync").mean[0])
+    4.5
     """
     from dask import delayed
 
