@@ -160,10 +160,14 @@ class WorkerOnlySource:
 
 def test_nothing_is_read_on_the_client(cluster, npy, monkeypatch):
     x, path = npy
+    cfg = AuditConfig(
+        tests="anderson_darling,jarque_bera,norms,mardia,henze_zirkler,projections",
+        projections=4, subspaces=2, multivariate_max_rows=300,
+    )  # fmt: skip
     got = dask_engine.audit_stream(
-        WorkerOnlySource(path, os.getpid()), CFG, scheduler=cluster, chunk_rows=50, col_block=4
+        WorkerOnlySource(path, os.getpid()), cfg, scheduler=cluster, chunk_rows=50, col_block=4
     )
-    same_audit(got, reference(x))
+    same_audit(got, reference(x, cfg))
 
     # a path: the client opens the header only; every row is read by the workers' processes
     def refuse(*args, **kwargs):
