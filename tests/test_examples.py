@@ -54,7 +54,9 @@ def test_workflow_shape(workflow):
     assert any(u.startswith("actions/checkout@") for u in uses)
     assert any(u.startswith("actions/setup-python@") for u in uses)
     runs = "\n".join(s.get("run", "") for s in _steps(workflow))
-    assert "pip install gaussaudit" in runs
+    assert "pip install gaussaudit\n" not in runs + "\n"  # not on any index
+    assert "pip install .\n" in runs  # the checkout: a path that installs
+    assert (ROOT / "pyproject.toml").is_file()
     assert "pip install ./examples/plugin-encoder" in runs
     # the markdown report goes to the step summary only when it was written
     assert "if [ -f gaussaudit-report.md ]; then" in runs
@@ -157,3 +159,16 @@ def test_plugin_creates_an_encoder_and_embeds(plugin_registered):
     small = create_encoder(plugin_registered, in_dim=16, dim=8)
     assert tuple(small.encode(torch.zeros(3, 16)).shape) == (3, 8)
     assert enc.describe()["encoder"] == "tiny-mlp"
+
+
+# --------------------------------------------------------------------------- docs/ci.md example
+
+
+def test_assert_gaussian_example_in_ci_docs_passes_its_own_gates():
+    pytest.importorskip("torch")
+    text = (ROOT / "docs" / "ci.md").read_text()
+    blocks = re.findall(r"```python\n(.*?)```", text, flags=re.S)
+    [block] = [b for b in blocks if "def test_encoder_embeddings_are_gaussian" in b]
+    namespace: dict = {}
+    exec(compile(block, "docs/ci.md", "exec"), namespace)
+    namespace["test_encoder_embeddings_are_gaussian"]()  # raises AssertionError on a failed gate

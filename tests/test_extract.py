@@ -11,6 +11,7 @@ from gaussaudit.datasets import DatasetSpec, LoadedDataset  # noqa: E402
 from gaussaudit.encoders import Encoder, EncoderSpec  # noqa: E402
 from gaussaudit.errors import UsageError  # noqa: E402
 from gaussaudit.extract import embed  # noqa: E402
+from gaussaudit.io import sidecar_path  # noqa: E402
 
 pytestmark = pytest.mark.torch
 
@@ -284,7 +285,7 @@ def test_cli_data_options_are_parsed_and_recorded(tmp_path, capsys):
         ]
     )
     assert code == 0
-    assert json.loads(out.with_suffix(".json").read_text())["request"]["options"] == {
+    assert json.loads(sidecar_path(out).read_text())["request"]["options"] == {
         "dataset": {"tag": 7}
     }
     code = main(

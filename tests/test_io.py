@@ -19,6 +19,7 @@ from gaussaudit.io import (
     atomic_write_bytes,
     atomic_write_text,
     from_array,
+    legacy_sidecar_path,
     load_embeddings,
     read_sidecar,
     save_embeddings,
@@ -555,7 +556,8 @@ def test_empty_csv(tmp_path):
 def test_sidecar_valid(tmp_path, x):
     path = tmp_path / "emb.npy"
     np.save(path, x)
-    assert sidecar_path(path) == tmp_path / "emb.json"
+    assert sidecar_path(path) == tmp_path / "emb.provenance.json"
+    assert legacy_sidecar_path(path) == tmp_path / "emb.json"
     assert read_sidecar(path) is None
     (tmp_path / "emb.json").write_text(json.dumps({"encoder": "resnet18", "seed": 0}))
     assert read_sidecar(path) == {"encoder": "resnet18", "seed": 0}
@@ -590,9 +592,9 @@ def test_save_embeddings_round_trip(tmp_path):
         tmp_path / "run" / "emb.npy", data, provenance=prov, labels=list("abcdefghijkl")
     )
     assert out == tmp_path / "run" / "emb.npy"
-    assert _listing(tmp_path / "run") == ["emb.json", "emb.labels.npy", "emb.npy"]
+    assert _listing(tmp_path / "run") == ["emb.labels.npy", "emb.npy", "emb.provenance.json"]
     assert np.load(out).dtype == np.float32
-    side = json.loads((tmp_path / "run" / "emb.json").read_text())
+    side = json.loads((tmp_path / "run" / "emb.provenance.json").read_text())
     assert side == {"encoder": "x", "seed": 3, "dims": [1, 2], "n": 12, "d": 3}
     es = load_embeddings(out)
     np.testing.assert_array_equal(es.matrix, data.astype(np.float32))
@@ -601,7 +603,7 @@ def test_save_embeddings_round_trip(tmp_path):
 
     # saving again without labels removes the stale labels file
     save_embeddings(out, data[:10])
-    assert _listing(tmp_path / "run") == ["emb.json", "emb.npy"]
+    assert _listing(tmp_path / "run") == ["emb.npy", "emb.provenance.json"]
 
 
 def test_save_embeddings_rejects_bad_input(tmp_path, x):

@@ -161,7 +161,7 @@ def test_output_that_is_an_input_is_refused(tmp_path, emb):
 def test_save_embeddings_checks_every_output_first(tmp_path, emb, x):
     with pytest.raises(UsageError, match="the input"):
         save_embeddings(emb, x, inputs=[emb])
-    (tmp_path / "new.json").mkdir()  # the sidecar path is a directory: nothing is written
+    (tmp_path / "new.provenance.json").mkdir()  # the sidecar path is a directory: no write
     with pytest.raises(UsageError, match="directory"):
         save_embeddings(tmp_path / "new.npy", x)
     assert not (tmp_path / "new.npy").exists()

@@ -25,8 +25,11 @@ __all__ = [
     "Embeddings",
     "Key",
     "NanPolicy",
+    "Quiet",
     "Reshape",
+    "Verbose",
     "audit_setting_names",
+    "report_option",
     "with_settings",
 ]
 
@@ -52,6 +55,33 @@ Reshape = Annotated[
 NanPolicy = Annotated[
     str, typer.Option(help="NaN/Inf rows: raise (error) or omit (drop, recorded).")
 ]
+
+Quiet = Annotated[
+    bool,
+    typer.Option(
+        "--quiet", "-q", help="Print only errors and the requested output (no progress, no notes)."
+    ),
+]
+Verbose = Annotated[
+    bool, typer.Option("--verbose", "-v", help="Print details (more report detail, notes).")
+]
+
+
+def report_option(formats: str) -> Any:
+    """Return the ``--report`` option: None unless given, so the extension can decide.
+
+    Parameters
+    ----------
+    formats : str
+        The help text's list of formats, e.g. ``"terminal, json, html or markdown"``.
+    """
+    return typer.Option(
+        "--report",
+        help=f"Output format: {formats}. Default: from the output file's extension "
+        "(.json, .html/.htm, .md, .txt), else terminal; an explicit --report wins.",
+        show_default=False,
+    )
+
 
 #: Flag names that differ from the field name (``--view`` reads better than ``--views``).
 _FLAGS = {"views": "--view"}
@@ -81,9 +111,9 @@ def _parameter(f: Field, optional: bool) -> inspect.Parameter:
         default = ",".join(default)
     if f.name == "tests" and not optional:
         default = "all"
-    if kind == "bool":
-        names = (f"{flag}/--no-{flag[2:]}",) if optional else (flag,)
-        option = typer.Option(*names, help=_help(f))
+    if kind == "bool":  # a flag pair (--pca/--no-pca), never an option taking a value
+        nullable = optional
+        option = typer.Option(f"{flag}/--no-{flag[2:]}", help=_help(f), show_default=False)
     else:
         option = typer.Option(flag, help=_help(f), show_default=default is not None)
     annotation = Annotated[(base | None) if nullable else base, option]  # type: ignore[valid-type]

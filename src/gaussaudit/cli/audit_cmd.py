@@ -8,7 +8,17 @@ from typing import Annotated
 import typer
 
 from ..stats.config import AuditConfig
-from ._options import Columns, Embeddings, Key, NanPolicy, Reshape, with_settings
+from ._options import (
+    Columns,
+    Embeddings,
+    Key,
+    NanPolicy,
+    Quiet,
+    Reshape,
+    Verbose,
+    report_option,
+    with_settings,
+)
 
 __all__ = ["test"]
 
@@ -17,19 +27,25 @@ __all__ = ["test"]
 def test(
     embeddings: Embeddings,
     report: Annotated[
-        str,
-        typer.Option(
-            help="Output format: terminal, json, html (one self-contained page with plots) "
-            "or markdown (a compact summary for PR comments and CI)."
+        str | None,
+        report_option(
+            "terminal, json, html (one self-contained page with plots) "
+            "or markdown (a compact summary for PR comments and CI)"
         ),
-    ] = "terminal",
+    ] = None,
     out: Annotated[
-        Path | None, typer.Option(help="Write the report here (atomically).", show_default=False)
+        Path | None,
+        typer.Option(
+            help="Write the report here (atomically); its extension picks the format.",
+            show_default=False,
+        ),
     ] = None,
     key: Key = None,
     columns: Columns = None,
     reshape: Reshape = None,
     nan_policy: NanPolicy = "raise",
+    quiet: Quiet = False,
+    verbose: Verbose = False,
     settings: dict | None = None,
 ) -> None:
     """Run the Gaussianity battery on an embedding matrix and report the verdict.
@@ -37,16 +53,16 @@ def test(
     Exit codes: 0 ran, 2 bad input or usage, 3 missing optional dependency
     or resource, 4 internal error. `gaussaudit check` (not `test`) gates with 1.
     """
-    from ..report.formats import get_format
     from ..report.sink import check_outputs, emit
     from ..stats.config import settings_from_mapping
     from ..workflows import audit_file
-    from ._progress import audit_progress
+    from ._output import Voice, report_format
 
+    voice = Voice.of(quiet, verbose)
     check_outputs([out], inputs=[embeddings], what="report")
-    get_format(report)  # an unknown format fails before the audit runs
+    fmt = report_format(report, out, voice)  # an unknown format fails before the audit runs
     config = settings_from_mapping(AuditConfig, settings or {}, where="command line")
-    with audit_progress() as progress:
+    with voice.progress() as progress:
         model = audit_file(
             embeddings,
             config,
@@ -56,4 +72,5 @@ def test(
             nan_policy=nan_policy,
             progress=progress,
         )
-    emit(model, report, out, inputs=[embeddings])
+    emit(model, fmt, out, inputs=[embeddings], verbose=voice.verbose)
+    voice.wrote(out)

@@ -9,7 +9,17 @@ import typer
 
 from ..gate.config import GateConfig
 from ..stats.config import AuditConfig
-from ._options import Columns, Embeddings, Key, NanPolicy, Reshape, with_settings
+from ._options import (
+    Columns,
+    Embeddings,
+    Key,
+    NanPolicy,
+    Quiet,
+    Reshape,
+    Verbose,
+    report_option,
+    with_settings,
+)
 
 __all__ = ["check"]
 
@@ -28,16 +38,17 @@ def check(
         ),
     ] = None,
     report: Annotated[
-        str,
-        typer.Option(
-            help="Output format: terminal, json (the report with a 'gates' key), html, or "
-            "markdown (the summary followed by the gate table)."
+        str | None,
+        report_option(
+            "terminal, json (the report with a 'gates' key), html, or "
+            "markdown (the summary followed by the gate table)"
         ),
-    ] = "terminal",
+    ] = None,
     out: Annotated[
         Path | None,
         typer.Option(
-            help="Write the report here (atomically); the gate table still goes to stdout.",
+            help="Write the report here (atomically; its extension picks the format); the "
+            "gate table still goes to stdout.",
             show_default=False,
         ),
     ] = None,
@@ -52,6 +63,8 @@ def check(
     columns: Columns = None,
     reshape: Reshape = None,
     nan_policy: NanPolicy = "raise",
+    quiet: Quiet = False,
+    verbose: Verbose = False,
     settings: dict | None = None,
 ) -> None:
     """Audit an embedding matrix and gate on it: exit 1 when a gate fails.
@@ -63,18 +76,18 @@ def check(
     import sys
 
     from ..gate import check_file, find_config_file, load_gate_config
-    from ..report.formats import get_format
     from ..report.gates import gates_markdown, gates_renderables
     from ..report.sink import append_summary, check_outputs, emit, print_renderables
-    from ._progress import audit_progress
+    from ._output import Voice, report_format
 
-    get_format(report)  # an unknown format fails before the audit runs
+    voice = Voice.of(quiet, verbose)
+    report = report_format(report, out, voice)  # an unknown format fails before the audit
     check_outputs([out], inputs=[embeddings], what="report")
     check_outputs([summary], inputs=[embeddings], what="step summary")
     overrides = dict(settings or {})
     source = config if config is not None else find_config_file()
     gate_config = load_gate_config(source, overrides)
-    with audit_progress() as progress:
+    with voice.progress() as progress:
         model, result = check_file(
             embeddings,
             gate_config,
@@ -85,13 +98,16 @@ def check(
             progress=progress,
         )
     model["gates"]["config_file"] = None if source is None else str(source)
-    emit(model, report, out, inputs=[embeddings])  # terminal and markdown end with the gate table
+    # terminal and markdown end with the gate table
+    emit(model, report, out, inputs=[embeddings], verbose=voice.verbose)
+    voice.wrote(out)
     if out is not None and report != "terminal":  # the gate table still goes to stdout
         print_renderables(gates_renderables(model["gates"]))
     if summary is not None:
         append_summary(
             gates_markdown(model["gates"], source=str(embeddings)), summary, inputs=[embeddings]
         )
+        voice.wrote(summary, verb="appended the gate table to")
     if not result.passed:
         if report != "terminal" and out is None:  # stdout holds only the report: list on stderr
             for o in result.failed:

@@ -7,6 +7,8 @@ from typing import Annotated
 
 import typer
 
+from ._options import Quiet, Verbose, report_option
+
 __all__ = ["compare"]
 
 
@@ -31,9 +33,13 @@ def compare(
             help="Views to compare, comma-separated (default: all of BASE's).", show_default=False
         ),
     ] = None,
-    report: Annotated[str, typer.Option(help="Output format: terminal or json.")] = "terminal",
+    report: Annotated[str | None, report_option("terminal, json or markdown")] = None,
     out: Annotated[
-        Path | None, typer.Option(help="Write the output here (atomically).", show_default=False)
+        Path | None,
+        typer.Option(
+            help="Write the output here (atomically); its extension picks the format.",
+            show_default=False,
+        ),
     ] = None,
     summary: Annotated[
         Path | None,
@@ -50,6 +56,8 @@ def compare(
             "Without it that is a regression; a value that is not a number always is.",
         ),
     ] = False,
+    quiet: Quiet = False,
+    verbose: Verbose = False,
 ) -> None:
     """Compare two JSON reports: exit 1 on a regression, 2 if they cannot be compared.
 
@@ -62,16 +70,16 @@ def compare(
 
     from ..compare import CompareThresholds, compare_reports, load_report
     from ..report.comparison import (
+        COMPARISON_FORMATS,
         comparison_markdown,
         comparison_renderables,
         render_comparison,
     )
     from ..report.sink import append_summary, check_outputs, print_renderables, write_text
+    from ._output import Voice, report_format
 
-    if report not in ("terminal", "json"):
-        from ..errors import UnknownNameError
-
-        raise UnknownNameError("report format", report, ("terminal", "json"))
+    voice = Voice.of(quiet, verbose)
+    report = report_format(report, out, voice, choices=COMPARISON_FORMATS)
     check_outputs([out], inputs=[base, new])
     check_outputs([summary], inputs=[base, new], what="step summary")
     thresholds = CompareThresholds(
@@ -86,8 +94,10 @@ def compare(
         print_renderables(comparison_renderables(comparison))
     else:
         write_text(render_comparison(comparison, report), out, inputs=[base, new])
+        voice.wrote(out)
     if summary is not None:
         append_summary(comparison_markdown(comparison), summary, inputs=[base, new])
+        voice.wrote(summary, verb="appended the comparison to")
     if comparison.regressed:
         for d in comparison.regressions:
             print(f"gaussaudit: regression: {d.metric} [{d.view}]: {d.detail}", file=sys.stderr)

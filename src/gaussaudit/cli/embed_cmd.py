@@ -8,7 +8,7 @@ from typing import Annotated
 import typer
 
 from ..stats.config import AuditConfig
-from ._options import with_settings
+from ._options import Quiet, Verbose, report_option, with_settings
 
 __all__ = ["embed", "run"]
 
@@ -89,16 +89,18 @@ def embed(
     force: Force = False,
     data_option: DataOption = None,
     model_option: ModelOption = None,
+    quiet: Quiet = False,
+    verbose: Verbose = False,
 ) -> None:
-    """Extract embeddings of DATASET with an encoder: writes EMB.npy + EMB.json (provenance)."""
-    from rich.console import Console
-
+    """Extract embeddings of DATASET with an encoder: writes EMB.npy + EMB.provenance.json."""
     from ..extract import embed as run_embed
     from ..report.sink import check_outputs
+    from ._output import Voice
 
+    voice = Voice.of(quiet, verbose)
     check_outputs([out], what="embeddings")
     result = run_embed(model, dataset, **_extraction_options(locals()))
-    _summary(Console(stderr=True), result)
+    _summary(voice, result)
 
 
 #: The options ``embed`` and ``run`` share, passed on to :func:`gaussaudit.extract.embed`.
@@ -156,14 +158,25 @@ def _literal(text: str):
     return text
 
 
-def _summary(console, result) -> None:
+def _summary(voice, result) -> None:
+    """Print the confirmation line on stderr (none with --quiet; details with --verbose)."""
+    if voice.quiet:
+        return
+    from rich.console import Console
+    from rich.markup import escape
+
     prov = result.provenance
     how = "reused (same request; --force to recompute)" if result.reused else "wrote"
     rate = prov.get("items_per_second")
     speed = f", {rate:,.0f} items/s" if rate else ""
-    console.print(
-        f"{how} {result.path} ({prov['n']} x {prov['d']}{speed}) and {result.sidecar.name}"
+    Console(stderr=True).print(
+        escape(f"{how} {result.path} ({prov['n']} x {prov['d']}{speed}) and {result.sidecar.name}")
     )
+    if result.labels_path is not None:
+        voice.detail(f"labels: {result.labels_path}")
+    for key in ("encoder", "layer", "weights", "device", "precision", "wall_seconds"):
+        if prov.get(key) is not None:
+            voice.detail(f"{key}: {prov[key]}")
 
 
 @with_settings(AuditConfig, exclude=("seed",))
@@ -187,12 +200,15 @@ def run(
     force: Force = False,
     data_option: DataOption = None,
     model_option: ModelOption = None,
-    report: Annotated[
-        str, typer.Option(help="Output format: terminal, json, html or markdown.")
-    ] = "terminal",
+    report: Annotated[str | None, report_option("terminal, json, html or markdown")] = None,
     report_out: Annotated[
-        Path | None, typer.Option(help="Write the report here.", show_default=False)
+        Path | None,
+        typer.Option(
+            help="Write the report here; its extension picks the format.", show_default=False
+        ),
     ] = None,
+    quiet: Quiet = False,
+    verbose: Verbose = False,
     settings: dict | None = None,
 ) -> None:
     """Embed DATASET with an encoder, then audit the embeddings: one command, one report.
@@ -201,20 +217,21 @@ def run(
     extraction and the audit, --limit caps the items embedded and --max-samples
     subsamples the rows audited.
     """
-    from rich.console import Console
-
     from ..report.sink import check_outputs, emit
     from ..stats.config import settings_from_mapping
     from ..workflows import embed_and_audit
-    from ._progress import audit_progress
+    from ._output import Voice, report_format
 
+    voice = Voice.of(quiet, verbose)
     check_outputs([report_out], inputs=[out] if out is not None else [], what="report")
+    fmt = report_format(report, report_out, voice, out_flag="--report-out")
     values = {**(settings or {}), "seed": seed}
     config = settings_from_mapping(AuditConfig, values, where="command line")
     options = _extraction_options(locals())
-    with audit_progress() as progress:
+    with voice.progress() as progress:
         result, model_report = embed_and_audit(
             model, dataset, config, audit_progress=progress, **options
         )
-    _summary(Console(stderr=True), result)
-    emit(model_report, report, report_out, inputs=[result.path])
+    _summary(voice, result)
+    emit(model_report, fmt, report_out, inputs=[result.path], verbose=voice.verbose)
+    voice.wrote(report_out)

@@ -1,4 +1,4 @@
-"""Batched embedding extraction: encoder x dataset -> ``EMB.npy`` + ``EMB.json``.
+"""Batched embedding extraction: encoder x dataset -> ``EMB.npy`` + ``EMB.provenance.json``.
 
 :func:`embed` runs an encoder over a dataset in deterministic order, without
 gradients and in eval mode, streams the float32 rows into a memory-mapped

@@ -112,8 +112,9 @@ def _previous_output(target: Path, request: dict) -> EmbedResult | None:
     latest trainer run); pinned weights or a checkpoint are always reusable.
     """
     from ..io import sidecar_path
+    from ..io.sidecar import find_sidecar
 
-    sidecar = sidecar_path(target)
+    sidecar = find_sidecar(target) or sidecar_path(target)  # a legacy EMB.json too
     if not target.exists():
         return None
     previous = _read_sidecar(sidecar)
@@ -195,10 +196,11 @@ def _save(target: Path, scratch: Path, labels: Any, provenance: dict) -> EmbedRe
     import json
 
     from ..io import save_embeddings, sidecar_path
+    from ..io.sidecar import find_sidecar
 
     sidecar = sidecar_path(target)
     # stale companions must never be paired with the new rows, even if we die next
-    for stale in (sidecar, _labels_path(target)):
+    for stale in {sidecar, find_sidecar(target) or sidecar, _labels_path(target)}:
         with contextlib.suppress(FileNotFoundError):
             stale.unlink()
     # values JSON cannot hold are written as their str(), as they always were

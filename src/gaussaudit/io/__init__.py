@@ -38,6 +38,8 @@ from .save import save_embeddings
 from .sidecar import (
     MAX_JSON_DEPTH,
     MAX_SIDECAR_BYTES,
+    find_sidecar,
+    legacy_sidecar_path,
     parse_json_bounded,
     read_sidecar,
     sidecar_path,
@@ -55,7 +57,9 @@ __all__ = [
     "atomic_write",
     "atomic_write_bytes",
     "atomic_write_text",
+    "find_sidecar",
     "from_array",
+    "legacy_sidecar_path",
     "load_embeddings",
     "parse_json_bounded",
     "prepare_output",

@@ -34,7 +34,7 @@ from typing import IO
 
 from ..errors import GaussAuditError, UsageError
 from ._common import PATH_CHARS, excerpt, labels_path, special_kind
-from .sidecar import sidecar_path
+from .sidecar import find_sidecar, sidecar_path
 
 __all__ = [
     "OutputError",
@@ -93,7 +93,8 @@ def _same_file(a: Path, b: Path) -> bool:
 def _input_files(inp: PathLike) -> list[tuple[Path, str]]:
     p = Path(inp)
     files = [(p, f"the input {os.fspath(inp)}")]
-    files.append((sidecar_path(p), f"the provenance sidecar of input {os.fspath(inp)}"))
+    for side in dict.fromkeys((sidecar_path(p), find_sidecar(p) or sidecar_path(p))):
+        files.append((side, f"the provenance sidecar of input {os.fspath(inp)}"))
     if p.suffix.lower() == ".npy":
         files.append((labels_path(p), f"the labels file of input {os.fspath(inp)}"))
     return files
@@ -110,7 +111,8 @@ def prepare_output(
         Where the output will go.
     inputs : iterable of str or path-like
         The command's input files; the output may not be one of them, nor an
-        input's sidecar (``EMB.json``) or labels file (``EMB.labels.npy``).
+        input's sidecar (``EMB.provenance.json``, or a legacy ``EMB.json`` in
+        use) or labels file (``EMB.labels.npy``).
     what : str
         What the output is, for messages (``"report"``, ``"summary"``).
 

@@ -8,13 +8,15 @@ from contextlib import ExitStack
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+
 from ..errors import InvalidEmbeddingsError, UsageError
 from ._common import PATH_CHARS, excerpt, require_regular_file
 from .embedding_set import EmbeddingSet, build_embedding_set, check_options
 from .readers import READERS, ReadRequest, find_reader, supported_extensions
 from .sidecar import read_sidecar
 
-__all__ = ["load_embeddings"]
+__all__ = ["STREAMED_FORMATS", "load_embeddings", "open_source"]
 
 
 def _extensions_where(flag: str) -> str:
@@ -163,3 +165,95 @@ def load_embeddings(
             max_rows=max_rows,
             seed=seed,
         )
+
+
+#: Formats :func:`open_source` reads block by block.
+STREAMED_FORMATS = ("npy", "hdf5", "zarr", "parquet")
+
+
+def open_source(
+    path: str | os.PathLike,
+    stack: Any,
+    *,
+    key: str | None = None,
+    columns: str | Sequence[str] | None = None,
+) -> tuple[Any, dict[str, Any]] | None:
+    """Open an embeddings file as a block source, reading nothing yet.
+
+    ``.npy`` files are read with positioned reads
+    (:class:`~gaussaudit.stats.engines.source.NpyFileSource`), HDF5 and Zarr
+    arrays by row slices, Parquet files by row groups
+    (:class:`~gaussaudit.io.parquet_rows.ParquetRowGroups`).
+
+    Parameters
+    ----------
+    path : path-like
+    stack : contextlib.ExitStack
+        Keeps the file open; closing it closes the source.
+    key, columns
+        As for :func:`load_embeddings`.
+
+    Returns
+    -------
+    (source, info) or None
+        ``info`` holds what the report's ``input`` section needs (``source``,
+        ``input_format``, ``input_dtype``, ``input_shape``, ``selection``,
+        ``provenance``); None when the format is not read by blocks, or the
+        file cannot be (the caller then loads it whole, with its messages).
+
+    Examples
+    --------
+    >>> import numpy as np, tempfile, os
+    >>> from contextlib import ExitStack
+    >>> path = os.path.join(tempfile.mkdtemp(), "x.npy")
+    >>> np.save(path, np.ones((40, 3), dtype=np.float32))
+    >>> with ExitStack() as stack:
+    ...     src, info = open_source(path, stack)
+    ...     src.n, src.d, info["input_format"]
+    (40, 3, 'npy')
+    """
+    from ..stats.engines.source import ArraySource, NpyFileSource
+
+    p = Path(path)
+    spec = find_reader(p)
+    if spec is None or spec.name not in STREAMED_FORMATS or not p.exists():
+        return None
+    shown = excerpt(os.fspath(path), PATH_CHARS)
+    selection: dict[str, Any] = {"key": None, "columns": None, "reshape": None,
+                                 "nan_policy": "raise"}  # fmt: skip
+    try:
+        if spec.name == "npy":
+            if key is not None or columns is not None:
+                return None
+            source: Any = stack.enter_context(NpyFileSource(p))
+            dtype = str(source.dtype)
+        elif spec.name == "parquet":
+            from .parquet_rows import ParquetRowGroups
+
+            source = ParquetRowGroups(p, columns=columns, name=excerpt(p.name, 120))
+            selection["columns"] = list(source.columns)
+            selection["ignored_columns"] = list(source.ignored_columns)
+            dtype = str(source.dtype)
+        else:
+            if columns is not None:
+                return None
+            request = ReadRequest(source=shown, name=excerpt(p.name, 120), key=key,
+                                  columns=None, mmap_threshold_bytes=0, stack=stack)  # fmt: skip
+            result = spec.load()(p, request)
+            array = result.array
+            if getattr(array, "ndim", 0) != 2 or np.dtype(array.dtype).kind not in "biuf":
+                return None
+            source = ArraySource(array)
+            selection["key"] = result.key
+            dtype = result.dtype
+    except (OSError, ValueError, ImportError):
+        return None
+    info = {
+        "source": os.fspath(path),
+        "input_format": spec.name,
+        "input_dtype": dtype,
+        "input_shape": (source.n, source.d),
+        "selection": selection,
+        "provenance": read_sidecar(p),
+    }
+    return source, info

@@ -1,6 +1,11 @@
 """The JSON provenance sidecar beside an embeddings file, read with bounds.
 
-``run/EMB.npy`` has its provenance in ``run/EMB.json``. A sidecar is read
+``run/EMB.npy`` has its provenance in ``run/EMB.provenance.json``, a name no
+report takes by accident. Files written before that name was chosen kept it in
+``run/EMB.json`` (the *legacy* name): it is still read when no
+``EMB.provenance.json`` exists, unless it holds a gaussaudit report or
+comparison (``gaussaudit test EMB.npy --out EMB.json``), which is never
+provenance. Only the new name is ever written. A sidecar is read
 only when it is a regular file beside the input: a sidecar that is a symbolic
 link, a FIFO or a device is refused (so a link to some other JSON file, or to
 ``/proc/self/environ``, is never copied into a report). Its size is capped at
@@ -25,8 +30,13 @@ from ..errors import InvalidEmbeddingsError
 from ._common import PATH_CHARS, excerpt, first_line, format_bytes, special_kind
 
 __all__ = [
+    "LEGACY_SIDECAR_SUFFIX",
     "MAX_JSON_DEPTH",
     "MAX_SIDECAR_BYTES",
+    "SIDECAR_SUFFIX",
+    "find_sidecar",
+    "is_gaussaudit_output",
+    "legacy_sidecar_path",
     "parse_json_bounded",
     "read_sidecar",
     "sidecar_path",
@@ -36,12 +46,16 @@ __all__ = [
 MAX_SIDECAR_BYTES = 1 << 20
 #: Deepest nesting of arrays and objects accepted in a JSON input.
 MAX_JSON_DEPTH = 64
+#: Suffix of the provenance sidecar: ``EMB.npy`` -> ``EMB.provenance.json``.
+SIDECAR_SUFFIX = ".provenance.json"
+#: Suffix of the sidecar as earlier versions wrote it (``EMB.json``), still read.
+LEGACY_SIDECAR_SUFFIX = ".json"
 
 _STRINGS = re.compile(rb'"(?:[^"\\]|\\.)*"', re.DOTALL)
 
 
 def sidecar_path(path: str | os.PathLike) -> Path:
-    """Return the provenance sidecar path for an embeddings file.
+    """Return the provenance sidecar path for an embeddings file (the name written).
 
     Parameters
     ----------
@@ -51,14 +65,81 @@ def sidecar_path(path: str | os.PathLike) -> Path:
     Returns
     -------
     Path
-        The same directory and stem with a ``.json`` suffix, e.g. ``run/EMB.json``.
+        The same directory and stem with the suffix :data:`SIDECAR_SUFFIX`,
+        e.g. ``run/EMB.provenance.json``.
 
     Examples
     --------
     >>> sidecar_path("run/EMB.npy").as_posix()
+    'run/EMB.provenance.json'
+    """
+    return Path(path).with_suffix(SIDECAR_SUFFIX)
+
+
+def legacy_sidecar_path(path: str | os.PathLike) -> Path:
+    """Return the sidecar name used before ``EMB.provenance.json`` (read, never written).
+
+    Examples
+    --------
+    >>> legacy_sidecar_path("run/EMB.npy").as_posix()
     'run/EMB.json'
     """
-    return Path(path).with_suffix(".json")
+    return Path(path).with_suffix(LEGACY_SIDECAR_SUFFIX)
+
+
+def is_gaussaudit_output(data: object) -> bool:
+    """Whether parsed JSON is a gaussaudit report or comparison (never provenance).
+
+    An audit report has ``schema_version`` and ``views``; the output of
+    ``gaussaudit compare --report json`` has ``base``, ``new``, ``regressed``
+    and ``thresholds``. Provenance sidecars have neither set of keys.
+
+    Examples
+    --------
+    >>> is_gaussaudit_output({"schema_version": "1.0", "views": {}})
+    True
+    >>> is_gaussaudit_output({"encoder": "resnet18", "n": 10, "d": 4})
+    False
+    """
+    if not isinstance(data, dict):
+        return False
+    if "schema_version" in data and "views" in data:
+        return True
+    return {"base", "new", "regressed", "thresholds"} <= data.keys()
+
+
+def find_sidecar(path: str | os.PathLike) -> Path | None:
+    """Return the sidecar file :func:`read_sidecar` reads for ``path``, if any.
+
+    ``EMB.provenance.json`` when it exists (whatever it is: a link or a bad
+    file is then refused by :func:`read_sidecar`); else the legacy
+    ``EMB.json`` when it exists and is not a gaussaudit report or comparison;
+    else None.
+
+    Examples
+    --------
+    >>> import tempfile, pathlib
+    >>> d = pathlib.Path(tempfile.mkdtemp())
+    >>> find_sidecar(d / "emb.npy") is None
+    True
+    >>> _ = (d / "emb.json").write_text('{"schema_version": "1.0", "views": {}}')
+    >>> find_sidecar(d / "emb.npy") is None  # a report, not provenance
+    True
+    >>> _ = (d / "emb.json").write_text('{"encoder": "resnet18"}')
+    >>> find_sidecar(d / "emb.npy").name
+    'emb.json'
+    """
+    new = sidecar_path(path)
+    if os.path.lexists(new):
+        return new
+    legacy = legacy_sidecar_path(path)
+    if not os.path.lexists(legacy):
+        return None
+    try:
+        data = _read_json_file(legacy)
+    except InvalidEmbeddingsError:
+        return legacy  # not a readable report: read_sidecar reports the problem
+    return None if data is None or is_gaussaudit_output(data) else legacy
 
 
 def json_depth(raw: bytes) -> int:
@@ -131,7 +212,9 @@ def read_sidecar(path: str | os.PathLike) -> dict | None:
     Parameters
     ----------
     path : str or path-like
-        The embeddings file (``EMB.npy``); its sidecar is ``EMB.json``.
+        The embeddings file (``EMB.npy``); its sidecar is
+        ``EMB.provenance.json``, or the legacy ``EMB.json`` when that is not a
+        gaussaudit report (see :func:`find_sidecar`).
 
     Returns
     -------
@@ -149,11 +232,26 @@ def read_sidecar(path: str | os.PathLike) -> dict | None:
     --------
     >>> import tempfile, pathlib
     >>> d = pathlib.Path(tempfile.mkdtemp())
-    >>> _ = (d / "emb.json").write_text('{"encoder": "resnet18"}')
+    >>> _ = (d / "emb.provenance.json").write_text('{"encoder": "resnet18"}')
     >>> read_sidecar(d / "emb.npy")
     {'encoder': 'resnet18'}
     """
     side = sidecar_path(path)
+    if not os.path.lexists(side):
+        side = legacy_sidecar_path(path)
+    data = _read_json_file(side)
+    if data is None or (side != sidecar_path(path) and is_gaussaudit_output(data)):
+        return None  # none, or a report written as the legacy EMB.json: not provenance
+    if not isinstance(data, dict):
+        shown = excerpt(os.fspath(side), PATH_CHARS)
+        raise InvalidEmbeddingsError(
+            f"provenance sidecar {shown} must hold a JSON object, got a JSON {_json_kind(data)}"
+        )
+    return data
+
+
+def _read_json_file(side: Path) -> Any:
+    """Parse one sidecar file with every check; None when it does not exist."""
     shown = excerpt(os.fspath(side), PATH_CHARS)
     try:
         st = os.lstat(side)
@@ -182,12 +280,7 @@ def read_sidecar(path: str | os.PathLike) -> dict | None:
             raw = fh.read(MAX_SIDECAR_BYTES + 1)
     except OSError as exc:
         raise InvalidEmbeddingsError(f"cannot read {what}: {exc.strerror or exc}") from None
-    data = parse_json_bounded(raw, what=what)
-    if not isinstance(data, dict):
-        raise InvalidEmbeddingsError(
-            f"{what} must hold a JSON object, got a JSON {_json_kind(data)}"
-        )
-    return data
+    return parse_json_bounded(raw, what=what)
 
 
 def _json_kind(value: object) -> str:

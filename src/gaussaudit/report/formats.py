@@ -18,11 +18,21 @@ draws plots gets their data from
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass
 
 from ..registry import Registry, load_object
 
-__all__ = ["FORMATS", "FormatSpec", "format_names", "get_format", "render"]
+__all__ = [
+    "FORMATS",
+    "SUFFIX_ALIASES",
+    "FormatSpec",
+    "format_for_path",
+    "format_names",
+    "get_format",
+    "render",
+    "renderer_accepts",
+]
 
 
 @dataclass(frozen=True)
@@ -123,6 +133,74 @@ def format_names() -> list[str]:
     ['terminal', 'json', 'html', 'markdown']
     """
     return FORMATS.names()
+
+
+#: File suffixes that name a format besides each format's own ``suffix``.
+SUFFIX_ALIASES = {".htm": "html", ".markdown": "markdown"}
+
+
+def format_for_path(path: str | os.PathLike | None) -> str | None:
+    """Return the format a file's extension asks for, or None when it names none.
+
+    The suffix of every registered format counts (``.json`` json, ``.html``
+    html, ``.md`` markdown, ``.txt`` terminal text), plus
+    :data:`SUFFIX_ALIASES` (``.htm``, ``.markdown``); case is ignored.
+
+    Parameters
+    ----------
+    path : str or path-like, optional
+        The output file (None: no file, no format).
+
+    Returns
+    -------
+    str or None
+
+    Examples
+    --------
+    >>> format_for_path("audit.JSON"), format_for_path("r.htm"), format_for_path("r.out")
+    ('json', 'html', None)
+    """
+    if path is None:
+        return None
+    suffix = os.path.splitext(os.fspath(path))[1].lower()
+    if not suffix:
+        return None
+    if suffix in SUFFIX_ALIASES:
+        return SUFFIX_ALIASES[suffix]
+    for spec in FORMATS.specs():
+        if spec.suffix.lower() == suffix:
+            return spec.name
+    return None
+
+
+def renderer_accepts(format: str, option: str, *, rich: bool = False) -> bool:
+    """Whether the renderer of ``format`` takes the keyword ``option``.
+
+    Parameters
+    ----------
+    format : str
+        A registered format.
+    option : str
+        A keyword such as ``"verbose"``.
+    rich : bool
+        Ask about the rich renderer (``FormatSpec.rich``) instead of the text one.
+
+    Examples
+    --------
+    >>> renderer_accepts("json", "verbose")
+    False
+    """
+    import inspect
+
+    spec = get_format(format)
+    target = spec.rich if rich else spec.renderer
+    if target is None:
+        return False
+    try:
+        params = inspect.signature(load_object(target)).parameters
+    except (TypeError, ValueError):  # pragma: no cover - builtins without a signature
+        return False
+    return option in params or any(p.kind is p.VAR_KEYWORD for p in params.values())
 
 
 def render(report: dict, format: str = "json", **options: object) -> str:

@@ -182,7 +182,7 @@ def _md_cell(cell: Cell) -> str:
     return text
 
 
-def render_markdown(report: dict, *, top: int = 10) -> str:
+def render_markdown(report: dict, *, top: int = 10, verbose: bool = False) -> str:
     """Render the report model as a compact Markdown summary.
 
     Parameters

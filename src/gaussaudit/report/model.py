@@ -266,6 +266,13 @@ def _to_dict(result: Any) -> Any:
     return result.to_dict() if hasattr(result, "to_dict") else result
 
 
+def _execution(execution: dict | None) -> dict | None:
+    """How the audit ran (engine, streamed, rows audited, block size, rows per step)."""
+    if not execution:
+        return None
+    return {k: (dict(v) if isinstance(v, dict) else v) for k, v in execution.items()}
+
+
 def build_report(
     result: AuditResult, embeddings: object | None = None, *, plot_data: bool = False
 ) -> ReportModel:
@@ -322,6 +329,8 @@ def build_report(
             "dropped_rows": result.check.dropped_rows,
             "constant_columns": list(result.check.constant_columns),
             "provenance": getattr(embeddings, "provenance", None),
+            "engine": (result.execution or {}).get("engine", cfg.engine),
+            "streamed": bool((result.execution or {}).get("streamed", False)),
         },
         "config": {
             "alpha": alpha,
@@ -339,6 +348,7 @@ def build_report(
             "ad_threshold": cfg.threshold,
             "verdict": cfg.verdict,
         },
+        "execution": _execution(result.execution),
         "views": {name: _view(v, alpha) for name, v in result.views.items()},
         "verdict": {"gaussian": result.gaussian},
         "notes": list(result.notes),

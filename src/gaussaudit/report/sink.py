@@ -14,9 +14,16 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
-from .formats import get_format, render
+from .formats import get_format, render, renderer_accepts
 
-__all__ = ["STEP_SUMMARY_ENV", "append_summary", "emit", "print_renderables", "write_text"]
+__all__ = [
+    "STEP_SUMMARY_ENV",
+    "append_summary",
+    "emit",
+    "print_renderables",
+    "write_text",
+    "written_message",
+]
 
 #: Environment variable GitHub Actions sets to the step summary file.
 STEP_SUMMARY_ENV = "GITHUB_STEP_SUMMARY"
@@ -148,6 +155,7 @@ def emit(
     *,
     console: Any = None,
     inputs: Iterable[str | os.PathLike] = (),
+    verbose: bool = False,
     **options: object,
 ) -> None:
     """Render ``report`` in ``format`` and write it to ``out`` or standard output.
@@ -166,6 +174,9 @@ def emit(
         Where rich renderables go (default: standard output).
     inputs : iterable of path-like
         The command's inputs: ``out`` may not be one of them (or their sidecars).
+    verbose : bool
+        Ask for the details (``--verbose``): passed as ``verbose=True`` to the
+        renderer (text or rich) when it takes that keyword, else ignored.
     **options
         Passed to the text renderer (e.g. ``plots=False`` for html, ``width``
         for terminal text); rich output on standard output takes none.
@@ -176,9 +187,38 @@ def emit(
         When no format has that name.
     """
     spec = get_format(format)
-    if out is None and spec.rich is not None:
+    rich = out is None and spec.rich is not None
+    extra = {"verbose": True} if verbose and renderer_accepts(format, "verbose", rich=rich) else {}
+    if rich:
         from ..registry import load_object
 
-        print_renderables(load_object(spec.rich)(report), console)
+        print_renderables(load_object(spec.rich)(report, **extra), console)
         return
-    write_text(render(report, format, **options), out, inputs=inputs)
+    write_text(render(report, format, **options, **extra), out, inputs=inputs)
+
+
+def written_message(path: str | os.PathLike, *, verb: str = "wrote") -> str:
+    """Return the confirmation line for a file written: ``wrote report.html (142.3 KiB)``.
+
+    Parameters
+    ----------
+    path : str or path-like
+        The file, shown as given.
+    verb : str
+        ``"wrote"``, or e.g. ``"appended to"`` for a step summary.
+
+    Examples
+    --------
+    >>> import tempfile, pathlib
+    >>> path = pathlib.Path(tempfile.mkdtemp()) / "r.md"
+    >>> _ = path.write_text("x" * 2048)
+    >>> written_message(path).endswith("r.md (2.0 KiB)")
+    True
+    """
+    from ..io._common import format_bytes
+
+    try:
+        size = f" ({format_bytes(os.stat(path).st_size)})"
+    except OSError:
+        size = ""
+    return f"{verb} {os.fspath(path)}{size}"

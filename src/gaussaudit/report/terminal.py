@@ -283,7 +283,7 @@ def terminal_renderables(report: dict) -> list[Any]:
     return out
 
 
-def render_terminal(report: dict, console: Console | None = None) -> None:
+def render_terminal(report: dict, console: Console | None = None, *, verbose: bool = False) -> None:
     """Print the report model as rich tables.
 
     Parameters
@@ -326,7 +326,7 @@ def renderables_text(parts: list[Any], *, width: int = 120) -> str:
     return console.export_text()
 
 
-def render_terminal_text(report: dict, *, width: int = 120) -> str:
+def render_terminal_text(report: dict, *, width: int = 120, verbose: bool = False) -> str:
     """Render the terminal report as plain text (no colour), e.g. for a file.
 
     Parameters

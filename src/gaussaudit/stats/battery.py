@@ -26,7 +26,6 @@ from .config import FULL_MULTIVARIATE, VERDICTS, AuditConfig, parse_views
 from .cost import DIRECTIONS_PER_DIM, PROJECTION_VALUES, check_budget, effective_projections
 from .departure import Departure, departure
 from .diagnosis import Finding, diagnose
-from .multivariate import mardia_henze_zirkler, subspace_tests
 from .norms import norm_concentration
 from .results import (
     CoordinateTestResult,
@@ -107,6 +106,13 @@ class AuditResult:
         The validated float64 ``(n, d)`` matrix that was audited (after any
         ``max_samples`` subsample), not a copy; renderers rebuild views from it
         for plots. None when the result was built without it.
+    execution : dict or None
+        How the audit ran: ``engine``, ``streamed`` (rows read block by block
+        rather than held), ``rows_audited``, ``rows_used`` (rows each step read:
+        per-coordinate, norms, projections, full_multivariate, subspaces,
+        departure, sphere, diagnosis, calibration) and, when streamed,
+        ``block_rows``, ``workers`` and ``memory_limit`` (bytes). None when not
+        recorded.
     """
 
     config: AuditConfig
@@ -115,6 +121,7 @@ class AuditResult:
     n_input: int
     notes: tuple[str, ...] = field(default_factory=tuple)
     matrix: np.ndarray | None = field(default=None, repr=False)
+    execution: dict | None = None
 
     @property
     def gaussian(self) -> bool | None:
@@ -169,6 +176,8 @@ def _gram_group(sub: np.ndarray, specs: list[TestSpec], note: str | None) -> dic
     """Mardia and Henze–Zirkler from one pass over the Gram blocks."""
     wanted = [s.name for s in specs]
     which = tuple("hz" if t == "henze_zirkler" else t for t in wanted)
+    from .multivariate import mardia_henze_zirkler
+
     out: dict = {}
     try:
         m, h = mardia_henze_zirkler(sub, which=which)
@@ -242,6 +251,40 @@ def _full_multivariate(x: np.ndarray, config: AuditConfig) -> dict:
     return out
 
 
+#: The subspace tests read one row in ``SUBSPACE_ROWS_PER`` beyond ``multivariate_max_rows``,
+#: up to ``SUBSPACE_ROWS_MAX`` rows (their cost is about 16 k rows^2 per subspace).
+SUBSPACE_ROWS_PER = 50
+SUBSPACE_ROWS_MAX = 20_000
+#: The budget the subspace rows are held to when ``memory_limit`` is unset (fixed, so the
+#: rows, and the numbers, do not depend on the memory free at the time).
+SUBSPACE_DEFAULT_BUDGET = 2**30
+
+
+def subspace_rows(n: int, d: int, config: AuditConfig) -> int:
+    """Rows of the seeded subsample the subspace tests read.
+
+    ``multivariate_max_rows`` up to n = 50 x that (125,000 rows by default), then
+    one row in 50, at most 20,000, and no more than four float64 copies of
+    them fit in ``memory_limit`` (1 GiB when unset).
+
+    Examples
+    --------
+    >>> cfg = AuditConfig()
+    >>> subspace_rows(50_000, 768, cfg), subspace_rows(1_000_000, 768, cfg)
+    (2500, 20000)
+    """
+    base = config.multivariate_max_rows
+    rows = max(base, min(SUBSPACE_ROWS_MAX, n // SUBSPACE_ROWS_PER))
+    if rows > base:
+        from .config import parse_bytes
+
+        limit = SUBSPACE_DEFAULT_BUDGET
+        if config.memory_limit is not None:
+            limit = parse_bytes(config.memory_limit)
+        rows = max(base, min(rows, limit // max(4 * 8 * d, 1)))
+    return int(min(n, rows))
+
+
 def _subspaces(m: np.ndarray, config: AuditConfig, notes: list[str]) -> SubspaceResult | Skipped:
     if m.shape[1] <= config.subspace_dim:
         return Skipped(
@@ -249,7 +292,7 @@ def _subspaces(m: np.ndarray, config: AuditConfig, notes: list[str]) -> Subspace
             f"d = {m.shape[1]} <= k = {config.subspace_dim}: every k-dim subspace is the "
             "full view (see the full-view tests)",
         )
-    sub, sub_note = _subsample(m, config.multivariate_max_rows, config.seed)
+    sub, sub_note = _subsample(m, subspace_rows(m.shape[0], m.shape[1], config), config.seed)
     which = tuple(
         "hz" if s.name == "henze_zirkler" else s.name
         for s in multivariate_tests(config.tests)
@@ -258,6 +301,8 @@ def _subspaces(m: np.ndarray, config: AuditConfig, notes: list[str]) -> Subspace
     if not which:
         need = min((s.min_rows for s in multivariate_tests(config.tests)), default=0)
         return Skipped("subspaces", f"needs at least {need} rows, got {sub.shape[0]}")
+    from .multivariate import subspace_tests
+
     try:
         result = subspace_tests(
             sub,
@@ -497,6 +542,18 @@ def audit(
         views[name] = _audit_view(valid, name, cfg, tick)
     if progress is not None:
         progress("done", total, total)
+    from .engines.finish import rows_used
+
+    first = next(iter(views.values()), None)
+    execution = {
+        "engine": "numpy",
+        "streamed": False,
+        "rows_audited": int(x.shape[0]),
+        "rows_used": rows_used(
+            int(x.shape[0]), int(x.shape[1]), cfg, getattr(first, "calibration", None)
+        ),
+    }
     return AuditResult(
-        config=cfg, views=views, check=check, n_input=n_input, notes=tuple(notes), matrix=x
-    )
+        config=cfg, views=views, check=check, n_input=n_input, notes=tuple(notes), matrix=x,
+        execution=execution,
+    )  # fmt: skip

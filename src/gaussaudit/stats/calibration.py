@@ -34,9 +34,9 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
-from scipy import stats
 
 from .fitted_covariance import ViewCovariance, view_covariance
+from .multiplicity import beta_binomial_ppf, binomial_ppf
 from .norm_cv import norm_cv_test
 
 __all__ = [
@@ -183,11 +183,11 @@ def pass_floor(n_tests: int, expected: float, tail: float, inflation: float = 1.
     if n_tests < 1:
         return 0.0
     if inflation <= 1.0 + 1e-9 or n_tests == 1:
-        return float(stats.binom.ppf(tail, n_tests, expected) / n_tests)
+        return float(binomial_ppf(tail, n_tests, expected) / n_tests)
     icc = min((inflation - 1.0) / (n_tests - 1), 1.0 - 1e-9)
     total = 1.0 / icc - 1.0
     a, b = expected * total, (1.0 - expected) * total
-    return float(stats.betabinom.ppf(tail, n_tests, a, b) / n_tests)
+    return float(beta_binomial_ppf(tail, n_tests, a, b) / n_tests)
 
 
 @dataclass(frozen=True)

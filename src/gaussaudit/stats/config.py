@@ -17,6 +17,8 @@ Examples
 from __future__ import annotations
 
 import difflib
+import os
+import re
 from collections.abc import Mapping
 from dataclasses import MISSING, Field, dataclass, field, fields, replace
 from typing import Any, TypeVar
@@ -26,12 +28,15 @@ from .tests import AD_THRESHOLD, default_tests, parse_tests
 
 __all__ = [
     "CALIBRATIONS",
+    "ENGINES",
     "FULL_MULTIVARIATE",
     "VERDICTS",
     "VIEWS",
     "AuditConfig",
     "SettingError",
     "coerce_settings",
+    "default_memory_limit",
+    "parse_bytes",
     "parse_views",
     "setting",
     "setting_fields",
@@ -45,6 +50,80 @@ VERDICTS = ("paper", "calibrated")
 #: old independent-binomial rule (see :mod:`gaussaudit.stats.calibration`).
 CALIBRATIONS = ("dependence", "binomial")
 FULL_MULTIVARIATE = ("auto", "always", "never")
+#: Engines that compute the blocks of an audit (see :mod:`gaussaudit.stats.engines`);
+#: ``dask`` and ``torch`` are extras, imported only when asked for.
+ENGINES = ("numpy", "dask", "torch")
+#: Fraction of the available memory an audit may use by default.
+MEMORY_FRACTION = 0.25
+
+_UNITS = {
+    "": 1, "b": 1,
+    "kb": 10**3, "mb": 10**6, "gb": 10**9, "tb": 10**12,
+    "kib": 2**10, "mib": 2**20, "gib": 2**30, "tib": 2**40,
+    "k": 2**10, "m": 2**20, "g": 2**30, "t": 2**40,
+}  # fmt: skip
+
+
+def parse_bytes(text: str | int | float) -> int:
+    """Parse a memory size such as ``"2GiB"``, ``"500MB"``, ``"1.5g"`` or ``1048576``.
+
+    Decimal units (kB, MB, GB, TB) are powers of 1000; binary units (KiB, MiB,
+    GiB, TiB, and the single letters k, m, g, t) powers of 1024.
+
+    Raises
+    ------
+    UsageError
+        Not a size, or not positive.
+
+    Examples
+    --------
+    >>> parse_bytes("2GiB"), parse_bytes("500MB"), parse_bytes(4096)
+    (2147483648, 500000000, 4096)
+    """
+    if isinstance(text, bool):
+        raise UsageError(f"memory_limit must be a size such as '2GiB', got {text!r}")
+    if isinstance(text, (int, float)):
+        value = float(text)
+    else:
+        match = re.fullmatch(
+            r"\s*([0-9]*\.?[0-9]+(?:[eE][+-]?[0-9]+)?)\s*([A-Za-z]*)\s*", str(text)
+        )
+        unit = match.group(2).lower() if match else ""
+        if not match or unit not in _UNITS:
+            raise UsageError(
+                f"memory_limit must be a size such as '2GiB' or '500MB', got {str(text)[:40]!r}"
+            )
+        value = float(match.group(1)) * _UNITS[unit]
+    if not value >= 1:
+        raise UsageError(f"memory_limit must be positive, got {text!r}")
+    return int(value)
+
+
+def available_memory() -> int:
+    """Bytes of memory available now (``MemAvailable``; total RAM where unknown)."""
+    try:
+        with open("/proc/meminfo", encoding="ascii") as fh:
+            for line in fh:
+                if line.startswith("MemAvailable:"):
+                    return int(line.split()[1]) * 1024
+    except (OSError, ValueError, IndexError):
+        pass
+    try:
+        return int(os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES"))
+    except (AttributeError, ValueError, OSError):
+        return 8 * 2**30
+
+
+def default_memory_limit() -> int:
+    """Return the default memory budget: a quarter of the available memory, at least 256 MiB.
+
+    Examples
+    --------
+    >>> default_memory_limit() >= 256 * 2**20
+    True
+    """
+    return max(256 * 2**20, int(available_memory() * MEMORY_FRACTION))
+
 
 #: Words for the type kinds used in messages.
 _KIND_WORDS = {
@@ -156,6 +235,13 @@ class AuditConfig:
         Compare rows with a normalised Gaussian (the sphere reference): None
         (auto) when the row norms are constant to a CV of 1e-3, True always,
         False never.
+    engine : {"numpy", "dask", "torch"}
+        Where the blocks of the audit are computed (:mod:`gaussaudit.stats.engines`);
+        ``dask`` and ``torch`` need their extras.
+    memory_limit : str or None
+        Memory budget of the audit, e.g. ``"2GiB"`` or ``"500MB"`` (None: a
+        quarter of the available memory). A file whose rows do not fit it is
+        streamed block by block instead of loaded (:meth:`memory_limit_bytes`).
     """
 
     alpha: float = setting(0.05, help="Level of every test.", kind="float")
@@ -216,6 +302,18 @@ class AuditConfig:
         kind="bool",
         cli=False,
     )
+    engine: str = setting(
+        "numpy",
+        help="Engine computing the blocks: numpy, dask or torch (extras).",
+        kind="str",
+        choices=ENGINES,
+    )
+    memory_limit: str | None = setting(
+        None,
+        help="Memory budget, e.g. 2GiB or 500MB (unset: a quarter of available RAM); "
+        "larger inputs are streamed.",
+        kind="str",
+    )
 
     def __post_init__(self) -> None:
         set_ = object.__setattr__
@@ -233,6 +331,7 @@ class AuditConfig:
                     "verdict": "verdict",
                     "full_multivariate": "full-multivariate mode",
                     "calibration": "calibration",
+                    "engine": "engine",
                 }
                 raise UnknownNameError(what.get(f.name, f.name), value, choices)
         if self.seed < 0:
@@ -245,6 +344,20 @@ class AuditConfig:
             raise UsageError(f"margin must be >= 0, got {self.margin}")
         if self.multivariate_max_rows < 20:
             raise UsageError("multivariate_max_rows must be at least 20")
+        if self.memory_limit is not None:
+            parse_bytes(self.memory_limit)
+
+    def memory_limit_bytes(self) -> int:
+        """Return the memory budget in bytes (:func:`default_memory_limit` when unset).
+
+        Examples
+        --------
+        >>> AuditConfig(memory_limit="1GiB").memory_limit_bytes()
+        1073741824
+        """
+        if self.memory_limit is None:
+            return default_memory_limit()
+        return parse_bytes(self.memory_limit)
 
 
 def setting_fields(cls: type, *, cli_only: bool = False) -> tuple[Field, ...]:

@@ -59,6 +59,30 @@ def _centred_eigenvalues(c: np.ndarray) -> np.ndarray:
     return np.clip(ev, 0.0, None)
 
 
+#: Rows centred at a time by :func:`_centred_spectrum` (a block, never an n x d copy).
+_CENTRE_ROWS = 8192
+
+
+def _centred_spectrum(y: np.ndarray, mu: np.ndarray) -> tuple[np.ndarray, float]:
+    """Covariance eigenvalues (ddof=0) and ``m'Sm`` of ``y``, centring one row block at a time.
+
+    ``m'Sm = ||C m||^2 / n`` with ``C`` the centred rows; for ``d > n`` the
+    spectrum comes from the (small) n x n Gram matrix of the centred rows.
+    """
+    n, d = y.shape
+    if d > n or n <= _CENTRE_ROWS:
+        c = y - mu
+        return _centred_eigenvalues(c), float(np.sum((c @ mu) ** 2) / n)
+    gram = np.zeros((d, d))
+    quad = 0.0
+    for start in range(0, n, _CENTRE_ROWS):
+        c = y[start : start + _CENTRE_ROWS] - mu
+        gram += c.T @ c
+        quad += float(np.sum((c @ mu) ** 2))
+    ev = np.clip(np.linalg.eigvalsh(gram / n)[::-1], 0.0, None)
+    return ev, quad / n
+
+
 def effective_dimension(eigenvalues: np.ndarray) -> float:
     """Participation ratio ``(sum l)^2 / sum l^2`` of covariance eigenvalues."""
     ev = np.asarray(eigenvalues, dtype=float)
@@ -151,10 +175,7 @@ def norm_concentration(x: np.ndarray) -> NormResult:
     mean = float(norms.mean())
     std = float(norms.std())
     mu = y.mean(axis=0)
-    c = y - mu
-    ev = _centred_eigenvalues(c)
-    # m'Sm = ||C m||^2 / n with C the centred rows: no d x d matrix needed.
-    mean_quad = float(np.sum((c @ mu) ** 2) / y.shape[0])
+    ev, mean_quad = _centred_spectrum(y, mu)
     cv_matched = cv_matched_gaussian(ev, float(mu @ mu), mean_quad)
     return NormResult(
         norms=norms * scale,

@@ -24,7 +24,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
-from scipy import special, stats
+from scipy import special
 
 from ._sampling import seeded_rows
 from ._validation import power_of_two_scale
@@ -119,6 +119,8 @@ def _fitted_normalised_gaussian(u: np.ndarray, mean: np.ndarray, seed: int) -> n
 
 
 def _ks_pvalues(dstat: np.ndarray, n_eff: float) -> np.ndarray:
+    from scipy import stats  # only when the sphere reference runs (1 s to import)
+
     return stats.kstwo.sf(dstat, max(round(n_eff), 1))
 
 

@@ -23,8 +23,10 @@ Passes over the rows
    the budget, the two-pass Gram-tile algorithm (whitening from pass 2, then
    row-block pairs ``i <= j``).
 
-Only the ``raw`` view is streamed so far; ``normalized`` and ``whitened``
-raise :class:`~gaussaudit.errors.UsageError`. ``nan_policy="omit"`` is not
+Every view is streamed: ``normalized`` and ``whitened`` are block sources over
+the raw one (:mod:`.stream_views`; the whitened view adds one co-moment pass).
+The calibration, departure, sphere reference and diagnosis read the same seeded
+row subsamples as in memory (:mod:`.finish`). ``nan_policy="omit"`` is not
 supported (non-finite values raise, as by default in memory).
 
 Examples
@@ -180,9 +182,10 @@ def audit_stream(
     workers: int | None = None,
     keep_norms: bool = True,
     progress: Callable[[str, int, int], None] | None = None,
+    subsample_steps: bool = True,
     **overrides: Any,
 ) -> Any:
-    """Audit the raw view of a matrix read block by block, in bounded memory.
+    """Audit the views of a matrix read block by block, in bounded memory.
 
     Parameters
     ----------
@@ -191,7 +194,7 @@ def audit_stream(
         :class:`~.source.ArraySource`); a ``.npy`` path (opened with
         :func:`~.source.open_npy`).
     config : AuditConfig, optional
-        As for :func:`gaussaudit.stats.audit`; ``views`` must be ``("raw",)``.
+        As for :func:`gaussaudit.stats.audit`.
     block_rows : int, optional
         Rows per block of the row passes (default: from ``memory_limit``).
     col_block : int, optional
@@ -207,6 +210,11 @@ def audit_stream(
         False leaves it empty.
     progress : callable, optional
         ``progress(label, done, total)`` as for :func:`~gaussaudit.stats.audit`.
+    subsample_steps : bool
+        Run the steps that read seeded row subsamples (calibration, departure,
+        sphere reference, diagnosis; :mod:`.finish`), whose memory is fixed
+        (tens of MB) whatever the rows. False leaves them out (None in the
+        result), as the row passes alone.
     **overrides
         Fields of :class:`AuditConfig` to override.
 
@@ -219,7 +227,7 @@ def audit_stream(
     Raises
     ------
     UsageError
-        A view other than ``raw`` was asked for.
+        A block size or memory limit is not positive.
     InvalidEmbeddingsError
         Too few rows, NaN/Inf values.
 
@@ -235,23 +243,10 @@ def audit_stream(
     True
     """
     from .._validation import validate
-    from ..battery import (
-        AuditResult,
-        ViewAudit,
-        _audit_view,
-        _full_multivariate,
-        _subspaces,
-        _view_steps,
-    )
-    from ..verdict import Verdict, decide
+    from ..battery import AuditResult, _view_steps
 
     base = config or AuditConfig()
     cfg = replace(base, **overrides) if overrides else base
-    if cfg.views != ("raw",):
-        raise UsageError(
-            f"audit_stream audits the raw view only (views={cfg.views!r}); "
-            "audit other views in memory with gaussaudit.stats.audit"
-        )
     for kw, value in (("block_rows", block_rows), ("col_block", col_block)):
         if value is not None and (isinstance(value, bool) or int(value) < 1):
             raise UsageError(f"{kw} must be a positive integer, got {value!r}")
@@ -264,40 +259,97 @@ def audit_stream(
     sc = scan(src, block_rows=max(brows, 1024), workers=nw)
     check = sc.check
     steps = _view_steps(cfg)
-    total = len(steps)
-
-    def tick(step: str) -> None:
-        if progress is not None:
-            progress(f"raw: {step}", steps.index(step), total)
-
+    total = len(steps) * len(cfg.views)
     global_notes = [c.replace("excluded from", "(raw values) excluded from") for c in check.notes]
+    execution = {
+        "engine": "numpy",
+        "streamed": True,
+        "rows_audited": n if cfg.max_samples is None else min(n, cfg.max_samples),
+        "block_rows": brows,
+        "workers": nw,
+        "memory_limit": int(memory_limit),
+    }
     if cfg.max_samples is not None and n > cfg.max_samples:  # a subsample fits in memory
-        sub = np.asarray(src.take(seeded_rows(n, cfg.max_samples, cfg.seed)), dtype=np.float64)
-        view = _audit_view(validate(sub), "raw", cfg, tick)
-        if progress is not None:
-            progress("done", total, total)
-        note = describe_subsample(cfg.max_samples, n, cfg.seed)
-        return AuditResult(
-            config=cfg, views={"raw": view}, check=check, n_input=n,
-            notes=(f"audited {note}", *global_notes), matrix=None,
-        )  # fmt: skip
+        from ..battery import audit
 
+        sub = np.asarray(src.take(seeded_rows(n, cfg.max_samples, cfg.seed)), dtype=np.float64)
+        result = audit(validate(sub), replace(cfg, max_samples=None), progress=progress)
+        note = describe_subsample(cfg.max_samples, n, cfg.seed)
+        return replace(
+            result, config=cfg, check=check, n_input=n, matrix=None,
+            notes=(f"audited {note}", *global_notes), execution={**execution, "streamed": False},
+        )  # fmt: skip
+    views = {}
+    for i, name in enumerate(cfg.views):
+
+        def tick(step: str, offset: int = i * len(steps), view: str = name) -> None:
+            if progress is not None:
+                progress(f"{view}: {step}", offset + steps.index(step), total)
+
+        views[name] = _stream_view(
+            src, sc, name, cfg, tick, brows=brows, col_block=col_block,
+            memory_limit=memory_limit, nw=nw, keep_norms=keep_norms, finish=subsample_steps,
+        )  # fmt: skip
+    if progress is not None:
+        progress("done", total, total)
+    from .finish import rows_used
+
+    first = next(iter(views.values()), None)
+    execution["rows_used"] = rows_used(n, d, cfg, getattr(first, "calibration", None))
+    return AuditResult(
+        config=cfg, views=views, check=check, n_input=n, notes=tuple(global_notes),
+        matrix=None, execution=execution,
+    )  # fmt: skip
+
+
+def _stream_view(
+    raw: BlockSource,
+    raw_scan: StreamScan,
+    name: str,
+    cfg: AuditConfig,
+    tick: Callable[[str], None],
+    *,
+    brows: int,
+    col_block: int | None,
+    memory_limit: int,
+    nw: int,
+    keep_norms: bool,
+    finish: bool = True,
+) -> Any:
+    """One view of a streamed audit (``_audit_view``'s counterpart)."""
+    from ..battery import ViewAudit, _constant_view, _full_multivariate, _subspaces, _view_steps
+    from ..verdict import Verdict, decide
+    from .finish import finish_view
+    from .stream_views import view_source
+
+    top = float(np.max(raw_scan.column_scale)) if raw_scan.column_scale.size else 0.0
+    src, view_notes = view_source(raw, name, top=top, block_rows=brows, workers=nw)
+    sc = (
+        raw_scan
+        if name == "raw"
+        else scan(src, name=f"the {name} view", block_rows=max(brows, 1024), workers=nw)
+    )
+    n, d = src.n, src.d
+    steps = _view_steps(cfg)
+    notes: list[str] = list(view_notes)
+    if d and len(sc.check.constant_columns) == d:
+        return _constant_view(name, _RowsProxy(src), cfg, notes, steps, tick)
     specs = list(coordinate_tests(cfg.tests))
     moment_specs = [s for s in specs if s.name in _MOMENT_TESTS and n >= s.min_rows]
     column_specs = [s for s in specs if s.name not in _MOMENT_TESTS and n >= s.min_rows]
     want_norms = "norms" in cfg.tests
     mv_specs = multivariate_tests(cfg.tests)
-    want_proj = "projections" in cfg.tests and bool(cfg.projections)
     mv_rows = min(n, cfg.multivariate_max_rows)
     full_allowed = bool(mv_specs) and _full_view_allowed(cfg, d)
     fits = mv_rows * d * 8 * 4 <= memory_limit
     mv_stream = full_allowed and n <= cfg.multivariate_max_rows and not fits
 
+    sphere_on = finish and cfg.sphere is not False
     parts, row_norms = _row_pass(
-        src, sc, moments=bool(moment_specs) or want_proj, covariance=want_norms or mv_stream,
-        norms=want_norms, keep_norms=keep_norms, block_rows=brows, workers=nw,
+        src, sc, moments=True, covariance=want_norms or mv_stream,
+        norms=want_norms or sphere_on, keep_norms=keep_norms or sphere_on,
+        block_rows=brows, workers=nw,
     )  # fmt: skip
-    notes: list[str] = []
     norms = None
     if want_norms:
         tick("norms")
@@ -356,15 +408,31 @@ def audit_stream(
         projections = _projections(
             src, cfg, mean, block_rows=brows, memory_limit=memory_limit, workers=nw
         )
+    if cfg.projections == 0 and "projections" in cfg.tests:
+        projections = Skipped("projections", "projections = 0: no random directions tested")
     partial = ViewAudit(
-        view="raw", n=n, d=d, norms=norms, coordinates=coords, multivariate=mv,
+        view=name, n=n, d=d, norms=norms, coordinates=coords, multivariate=mv,
         subspaces=subspaces, projections=projections, verdict=Verdict(None, None, None, ()),
         notes=tuple(notes),
     )  # fmt: skip
-    view = replace(partial, verdict=decide(partial, cfg))
-    if progress is not None:
-        progress("done", total, total)
-    return AuditResult(
-        config=cfg, views={"raw": view}, check=check, n_input=n, notes=tuple(global_notes),
-        matrix=None,
-    )  # fmt: skip
+    if not finish:
+        return replace(partial, verdict=decide(partial, cfg))
+    exps = sc.column_exponents
+    mean = parts.moments.mean if exps is None else np.ldexp(parts.moments.mean, exps)
+    if not want_norms and row_norms is not None:  # norms kept only to switch the sphere on
+        from ..results import NormResult
+
+        partial = replace(partial, norms=None)
+        sphere_norms = NormResult(norms=row_norms * sc.norm_scale, mean=float("nan"),
+                                  std=float("nan"), cv=float("nan"),
+                                  cv_isotropic_gaussian=float("nan"),
+                                  cv_matched_gaussian=float("nan"),
+                                  effective_dimension=float("nan"), effective_rank=float("nan"),
+                                  n=n, d=d)  # fmt: skip
+    else:
+        sphere_norms = None
+    partial, finish_notes = finish_view(
+        partial, src, raw, cfg, mean=mean, name=name, sphere_norms=sphere_norms
+    )
+    partial = replace(partial, notes=(*partial.notes, *finish_notes))
+    return replace(partial, verdict=decide(partial, cfg))
