@@ -20,7 +20,7 @@ from gaussaudit.stats.engines import dask_engine, numpy_engine  # noqa: E402
 from gaussaudit.stats.engines.dask_passes import DaskEngineError  # noqa: E402
 from gaussaudit.stats.engines.source import ArraySource  # noqa: E402
 
-from .test_streaming import mixed, same_audit  # noqa: E402
+from .test_streaming import _same_tree, mixed, same_audit  # noqa: E402
 
 # the sources below are defined here, so the worker processes get them by value
 cloudpickle.register_pickle_by_value(sys.modules[__name__])
@@ -53,12 +53,27 @@ def reference(x, cfg=CFG, **kw):
     return numpy_engine.audit_stream(ArraySource(x), cfg, block_rows=64, **kw)
 
 
+def same_report(got, want) -> None:
+    """The whole report models agree (calibration, departure, sphere, diagnosis included)."""
+    from gaussaudit.report.model import build_report
+
+    a, b = build_report(want, plot_data=False), build_report(got, plot_data=False)
+    for model in (a, b):  # how it ran differs by design; every result is the same
+        model.pop("execution", None)
+        model["input"].pop("engine", None)
+        model.get("config", {}).pop("engine", None)
+    _same_tree(a, b)
+
+
 # ----------------------------------------------------------------------------- equality
 def test_equals_numpy_engine_on_every_statistic(cluster, npy):
     x, path = npy
     got = dask_engine.audit_stream(path, CFG, scheduler=cluster, chunk_rows=37, col_block=4)
-    same_audit(got, reference(x))
+    want = reference(x)
+    same_audit(got, want)
+    same_report(got, want)
     assert got.matrix is None and got.views["raw"].n == 400
+    assert got.execution["engine"] == "dask" and got.execution["workers"] == 2
     if hasattr(got.config, "engine"):
         assert got.config.engine == "dask"
 

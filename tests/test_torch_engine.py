@@ -16,7 +16,7 @@ from gaussaudit.stats.config import AuditConfig  # noqa: E402
 from gaussaudit.stats.engines import numpy_engine, torch_engine  # noqa: E402
 from gaussaudit.stats.engines.source import ArraySource  # noqa: E402
 
-from .test_streaming import mixed, same_audit  # noqa: E402
+from .test_streaming import _same_tree, mixed, same_audit  # noqa: E402
 
 pytestmark = pytest.mark.torch
 RTOL = 1e-6
@@ -33,12 +33,27 @@ def reference(x, cfg, **kw):
     return numpy_engine.audit_stream(ArraySource(x), cfg, block_rows=64, **kw)
 
 
+def same_report(got, want) -> None:
+    """The whole report models agree (calibration, departure, sphere, diagnosis included)."""
+    from gaussaudit.report.model import build_report
+
+    a, b = build_report(want, plot_data=False), build_report(got, plot_data=False)
+    for model in (a, b):  # how it ran differs by design; every result is the same
+        model.pop("execution", None)
+        model["input"].pop("engine", None)
+        model.get("config", {}).pop("engine", None)
+    _same_tree(a, b)
+
+
 @pytest.mark.parametrize("device", DEVICES)
 def test_equals_numpy_engine(device):
     x = mixed(400, 6, dtype=np.float32)
     cfg = AuditConfig(projections=12, subspaces=3, multivariate_max_rows=300)
     got = torch_engine.audit_stream(x, cfg, device=device, block_rows=37, col_block=4)
-    same_audit(got, reference(x, cfg), rtol=RTOL)
+    want = reference(x, cfg)
+    same_audit(got, want, rtol=RTOL)
+    same_report(got, want)
+    assert got.execution["engine"] == "torch" and got.execution["device"] == device
     if hasattr(got.config, "engine"):
         assert got.config.engine == "torch"
 

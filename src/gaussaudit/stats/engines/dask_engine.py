@@ -58,13 +58,14 @@ from .dask_passes import (
     _column_tasks,
     _compute,
     _DaskRows,
+    _DaskSource,
     _gram_tests,
     _projection_result,
     _projection_tasks,
     _scan,
     _worker_count,
 )
-from .full_view import full_view_allowed, stream_full_multivariate
+from .full_view import finish_raw, full_view_allowed, stream_full_multivariate
 from .partials import norm_result
 from .passes import _MOMENT_TESTS, DEFAULT_MEMORY_LIMIT, _auto_rows, _moment_results
 from .worker_sources import WorkerSource, worker_source
@@ -260,7 +261,6 @@ def _audit(
     from ..battery import (
         AuditResult,
         ViewAudit,
-        _audit_view,
         _full_multivariate,
         _subspaces,
         _view_steps,
@@ -282,15 +282,23 @@ def _audit(
             progress(f"raw: {step}", steps.index(step), total)
 
     global_notes = [c.replace("excluded from", "(raw values) excluded from") for c in check.notes]
+    execution = {
+        "engine": "dask",
+        "streamed": True,
+        "rows_audited": n if cfg.max_samples is None else min(n, cfg.max_samples),
+        "block_rows": int(max(xa.chunks[0])),
+        "workers": nw,
+        "memory_limit": int(memory_limit),
+    }
     if cfg.max_samples is not None and n > cfg.max_samples:  # a subsample fits in memory
+        from ..battery import audit
+
         sub = _DaskRows(client, xa)[seeded_rows(n, cfg.max_samples, cfg.seed)]
-        view = _audit_view(validate(sub), "raw", cfg, tick)
-        if progress is not None:
-            progress("done", total, total)
+        result = audit(validate(sub), replace(cfg, max_samples=None), progress=progress)
         note = describe_subsample(cfg.max_samples, n, cfg.seed)
-        return AuditResult(
-            config=cfg, views={"raw": view}, check=check, n_input=n,
-            notes=(f"audited {note}", *global_notes), matrix=None,
+        return replace(
+            result, config=cfg, check=check, n_input=n, matrix=None,
+            notes=(f"audited {note}", *global_notes), execution={**execution, "streamed": False},
         )  # fmt: skip
 
     specs = list(coordinate_tests(cfg.tests))
@@ -298,7 +306,6 @@ def _audit(
     column_specs = [s for s in specs if s.name not in _MOMENT_TESTS and n >= s.min_rows]
     want_norms = "norms" in cfg.tests
     mv_specs = multivariate_tests(cfg.tests)
-    want_proj = "projections" in cfg.tests and bool(cfg.projections)
     mv_rows = min(n, cfg.multivariate_max_rows)
     full_allowed = bool(mv_specs) and full_view_allowed(cfg, d)
     fits = mv_rows * d * 8 * 4 <= memory_limit
@@ -306,15 +313,17 @@ def _audit(
 
     # pass 2: moments, co-moments, norms -- one task per chunk, tree-merged on the workers
     exps = sc.column_exponents
-    moments, covariance = bool(moment_specs) or want_proj, want_norms or mv_stream
+    sphere_on = cfg.sphere is not False  # the sphere reference reads every row's norm
+    covariance, with_norms = want_norms or mv_stream, want_norms or sphere_on
+    keep = with_norms and (keep_norms or sphere_on)
     pairs = [
         delayed(tasks.row_chunk, pure=True, nout=2)(
-            b, exps, sc.norm_scale, moments, covariance, want_norms, keep_norms
+            b, exps, sc.norm_scale, True, covariance, with_norms, keep
         )
         for b in xa.to_delayed().ravel()
     ]
     merged = tasks.tree_reduce([p[0] for p in pairs])
-    kept = [p[1] for p in pairs] if want_norms and keep_norms else []
+    kept = [p[1] for p in pairs] if keep else []
     # pass 3 (the column groups) needs only the scan: computed with pass 2
     column_tasks = _column_tasks(
         client, shared, sc, column_specs, cfg, col_block=col_block, memory_limit=memory_limit,
@@ -404,15 +413,35 @@ def _audit(
             projections = proj_skipped
         else:
             projections = _projection_result(list(proj_parts), directions, cfg, n, d)
+    if cfg.projections == 0 and "projections" in cfg.tests:
+        projections = Skipped("projections", "projections = 0: no random directions tested")
     partial = ViewAudit(
         view="raw", n=n, d=d, norms=norms, coordinates=coords, multivariate=mv,
         subspaces=subspaces, projections=projections, verdict=Verdict(None, None, None, ()),
         notes=tuple(notes),
     )  # fmt: skip
-    view = replace(partial, verdict=decide(partial, cfg))
+    view = finish_raw(partial, _DaskSource(_as_rows(rows_in_memory, client, xa), spec.dtype), cfg,
+                   parts, sc, row_norms, want_norms)  # fmt: skip
+    view = replace(view, verdict=decide(view, cfg))
     if progress is not None:
         progress("done", total, total)
+    from .finish import rows_used
+
+    execution["rows_used"] = rows_used(n, d, cfg, getattr(view, "calibration", None))
     return AuditResult(
         config=cfg, views={"raw": view}, check=check, n_input=n, notes=tuple(global_notes),
-        matrix=None,
+        matrix=None, execution=execution,
     )  # fmt: skip
+
+
+def _as_rows(rows: Any, client: Any, xa: Any) -> _DaskRows:
+    """Return the gathered rows (or all of them, when held) as a :class:`_DaskRows`."""
+    if isinstance(rows, _DaskRows):
+        return rows
+    out = _DaskRows(client, xa)
+    out.prefetched(np.arange(xa.shape[0]), rows)
+    return out
+
+
+#: The name the engine registry (:data:`gaussaudit.stats.engines.ENGINES`) imports.
+audit_stream_dask = audit_stream

@@ -150,6 +150,19 @@ class _DaskRows:
         return self._cache[key]
 
 
+class _DaskSource:
+    """The ``take`` of a BlockSource, answered by the workers (for the subsample steps)."""
+
+    def __init__(self, rows: _DaskRows, dtype: np.dtype) -> None:
+        self.rows = rows
+        self.n, self.d = rows.shape
+        self.dtype = dtype
+
+    def take(self, rows: np.ndarray) -> np.ndarray:
+        """Rows at the increasing indices ``rows``, gathered on the cluster."""
+        return self.rows[np.asarray(rows)]
+
+
 # ----------------------------------------------------------------------------- passes
 def _column_tasks(
     client: Any, shared: Any, sc: StreamScan, specs: list[Any], cfg: AuditConfig, *,

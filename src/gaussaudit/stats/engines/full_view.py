@@ -9,6 +9,7 @@ computation, given as a callable.
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import replace
 from typing import Any
 
 import numpy as np
@@ -19,7 +20,7 @@ from ..results import Skipped
 from ..tests import multivariate_tests
 from .passes import StreamScan
 
-__all__ = ["full_view_allowed", "stream_full_multivariate"]
+__all__ = ["finish_raw", "full_view_allowed", "stream_full_multivariate"]
 
 Gram = Callable[[np.ndarray, tuple[str, ...]], tuple[Any, Any]]
 
@@ -90,3 +91,33 @@ def stream_full_multivariate(compute: Gram, sc: StreamScan, cfg: AuditConfig) ->
     out: dict[str, Any] = {"_note": note} if note else {}
     out.update({t: results[t] for t in wanted if t in results})
     return out
+
+
+def finish_raw(
+    partial: Any, source: Any, cfg: AuditConfig, parts: Any, sc: StreamScan,
+    row_norms: np.ndarray | None, want_norms: bool,
+) -> Any:  # fmt: skip
+    """Add calibration, departure, sphere and diagnosis to the raw view (as the NumPy engine).
+
+    ``source`` answers ``n``, ``d``, ``dtype`` and ``take(rows)`` (the steps
+    read seeded row subsamples); ``row_norms`` are every row's norms (of the
+    rows divided by ``sc.norm_scale``) when they were kept.
+    """
+    from ..results import NormResult
+    from .finish import finish_view
+
+    exps = sc.column_exponents
+    mean = parts.moments.mean if exps is None else np.ldexp(parts.moments.mean, exps)
+    sphere_norms = None
+    if not want_norms and row_norms is not None:  # norms kept only to switch the sphere on
+        partial = replace(partial, norms=None)
+        nan = float("nan")
+        sphere_norms = NormResult(
+            norms=row_norms * sc.norm_scale, mean=nan, std=nan, cv=nan,
+            cv_isotropic_gaussian=nan, cv_matched_gaussian=nan, effective_dimension=nan,
+            effective_rank=nan, n=partial.n, d=partial.d,
+        )  # fmt: skip
+    partial, notes = finish_view(
+        partial, source, source, cfg, mean=mean, name="raw", sphere_norms=sphere_norms
+    )
+    return replace(partial, notes=(*partial.notes, *notes))

@@ -42,7 +42,7 @@ from ..config import AuditConfig
 from ..results import Skipped
 from ..tests import coordinate_tests, multivariate_tests
 from . import torch_ops as ops
-from .full_view import full_view_allowed, stream_full_multivariate
+from .full_view import finish_raw, full_view_allowed, stream_full_multivariate
 from .partials import NormSummary, PairwiseMerger, norm_result
 from .passes import (
     _MOMENT_TESTS,
@@ -287,7 +287,6 @@ def _audit(
     from ..battery import (
         AuditResult,
         ViewAudit,
-        _audit_view,
         _full_multivariate,
         _subspaces,
         _view_steps,
@@ -306,15 +305,24 @@ def _audit(
             progress(f"raw: {step}", steps.index(step), total)
 
     global_notes = [c.replace("excluded from", "(raw values) excluded from") for c in check.notes]
+    execution = {
+        "engine": "torch",
+        "device": str(dev),
+        "streamed": True,
+        "rows_audited": n if cfg.max_samples is None else min(n, cfg.max_samples),
+        "block_rows": brows,
+        "workers": 1,
+        "memory_limit": int(memory_limit),
+    }
     if cfg.max_samples is not None and n > cfg.max_samples:
+        from ..battery import audit
+
         sub = np.asarray(src.take(seeded_rows(n, cfg.max_samples, cfg.seed)), dtype=np.float64)
-        view = _audit_view(validate(sub), "raw", cfg, tick)
-        if progress is not None:
-            progress("done", total, total)
+        result = audit(validate(sub), replace(cfg, max_samples=None), progress=progress)
         note = describe_subsample(cfg.max_samples, n, cfg.seed)
-        return AuditResult(
-            config=cfg, views={"raw": view}, check=check, n_input=n,
-            notes=(f"audited {note}", *global_notes), matrix=None,
+        return replace(
+            result, config=cfg, check=check, n_input=n, matrix=None,
+            notes=(f"audited {note}", *global_notes), execution={**execution, "streamed": False},
         )  # fmt: skip
 
     specs = list(coordinate_tests(cfg.tests))
@@ -324,16 +332,15 @@ def _audit(
     on_cpu = [s for s in column_specs if s not in on_device]
     want_norms = "norms" in cfg.tests
     mv_specs = multivariate_tests(cfg.tests)
-    want_proj = "projections" in cfg.tests and bool(cfg.projections)
     mv_rows = min(n, cfg.multivariate_max_rows)
     full_allowed = bool(mv_specs) and full_view_allowed(cfg, d)
     fits = mv_rows * d * 8 * 4 <= memory_limit
     mv_stream = full_allowed and n <= cfg.multivariate_max_rows and not fits
 
+    sphere_on = cfg.sphere is not False  # the sphere reference reads every row's norm
     parts, row_norms = _row_pass(
-        torch, dev, src, sc, moments=bool(moment_specs) or want_proj,
-        covariance=want_norms or mv_stream, norms=want_norms, keep_norms=keep_norms,
-        block_rows=brows,
+        torch, dev, src, sc, moments=True, covariance=want_norms or mv_stream,
+        norms=want_norms or sphere_on, keep_norms=keep_norms or sphere_on, block_rows=brows,
     )  # fmt: skip
     notes: list[str] = []
     norms = None
@@ -402,15 +409,25 @@ def _audit(
         projections = _projections(
             src, cfg, mean, block_rows=brows, memory_limit=memory_limit, workers=1
         )
+    if cfg.projections == 0 and "projections" in cfg.tests:
+        projections = Skipped("projections", "projections = 0: no random directions tested")
     partial = ViewAudit(
         view="raw", n=n, d=d, norms=norms, coordinates=coords, multivariate=mv,
         subspaces=subspaces, projections=projections, verdict=Verdict(None, None, None, ()),
         notes=tuple(notes),
     )  # fmt: skip
-    view = replace(partial, verdict=decide(partial, cfg))
+    view = finish_raw(partial, src, cfg, parts, sc, row_norms, want_norms)
+    view = replace(view, verdict=decide(view, cfg))
     if progress is not None:
         progress("done", total, total)
+    from .finish import rows_used
+
+    execution["rows_used"] = rows_used(n, d, cfg, getattr(view, "calibration", None))
     return AuditResult(
         config=cfg, views={"raw": view}, check=check, n_input=n, notes=tuple(global_notes),
-        matrix=None,
+        matrix=None, execution=execution,
     )  # fmt: skip
+
+
+#: The name the engine registry (:data:`gaussaudit.stats.engines.ENGINES`) imports.
+audit_stream_torch = audit_stream

@@ -35,6 +35,7 @@ Examples
 
 from __future__ import annotations
 
+import itertools
 import mmap
 import os
 from collections.abc import Iterator
@@ -234,6 +235,10 @@ class WorkerSource:
                 yield ArraySource(array)
         elif self.kind == "parquet":
             yield ParquetSource(self.path, self.columns)  # type: ignore[arg-type]
+        elif self.kind == "parquet-row-groups":
+            from ...io.parquet_rows import ParquetRowGroups
+
+            yield ParquetRowGroups(Path(self.path), columns=list(self.columns or ()))  # type: ignore[arg-type]
         else:
             yield self.payload
 
@@ -268,6 +273,19 @@ def _from_path(path: Path, *, key: str | None, columns: tuple[str, ...] | None) 
     )
 
 
+def _stored_path(array: Any) -> tuple[str, str, str | None] | None:
+    """``(kind, path, key)`` of an HDF5 dataset or a local Zarr array (or a StoredArray of one)."""
+    inner = getattr(array, "array", array)  # io.stores.StoredArray wraps the dataset
+    file = getattr(inner, "file", None)
+    if file is not None and getattr(file, "filename", None) and getattr(inner, "name", None):
+        return "hdf5", str(Path(file.filename).resolve()), str(inner.name)
+    root = getattr(getattr(inner, "store", None), "root", None)
+    if root is not None and type(inner).__module__.startswith("zarr"):
+        key = getattr(inner, "path", "") or None
+        return "zarr", str(Path(root).resolve()), key
+    return None
+
+
 def worker_source(
     data: Any, *, key: str | None = None, columns: tuple[str, ...] | None = None
 ) -> WorkerSource:
@@ -297,7 +315,17 @@ def worker_source(
             "parquet", (data.n, data.d), data.dtype, str(data.path.resolve()),
             columns=data.columns, bounds=tuple(data.group_bounds()),
         )  # fmt: skip
+    if type(data).__name__ == "ParquetRowGroups" and hasattr(data, "_starts"):
+        starts = [int(v) for v in data._starts]
+        return WorkerSource(
+            "parquet-row-groups", (data.n, data.d), data.dtype, str(Path(data.path).resolve()),
+            columns=tuple(data.columns), bounds=tuple(itertools.pairwise(starts)),
+        )  # fmt: skip
     array = data.array if isinstance(data, ArraySource) else data
+    stored = _stored_path(array)
+    if stored is not None:
+        kind, path, inner = stored
+        return WorkerSource(kind, (data.n, data.d), np.dtype(data.dtype), path, key=inner)
     # a memory map as opened (not a view of one): described by its file
     if isinstance(array, np.memmap) and isinstance(array.base, mmap.mmap) and array.ndim == 2:
         if array.flags.c_contiguous and array.filename:
