@@ -111,7 +111,7 @@ def _marks(command: DocCommand):
     for pattern, reason in OFFLINE_BLOCKERS:
         if re.search(pattern, command.text):
             return [pytest.mark.skip(reason=f"cannot run offline here: {reason}")]
-    for pattern, reason in LONG:
+    for pattern, _reason in LONG:
         if re.search(pattern, command.text):
             return [pytest.mark.slow]
     return []

@@ -228,7 +228,6 @@ def _more_rows(report: dict) -> list[tuple[str, list[Cell]]]:
     return rows
 
 
-<<<<<<< HEAD
 _VERDICT_PREFIXES = (
     ("paper rule:", "paper_rule", "Paper rule"),
     ("practical:", "practically_gaussian", "Size of the departure (practical verdict)"),
@@ -324,7 +323,6 @@ def _with_effective_dimension(report: dict, rows: list) -> list:
         if name == "CV of norms":
             out.append(("effective dimension (participation ratio, of d)", cells))
     return out
-=======
 # ----------------------------------------------------------------- positive pairs
 def _pair_plots(name: str, view: dict) -> list:
     """Return the pair-cosine figure of a view with ``pairs`` (raw and whitened views only)."""
