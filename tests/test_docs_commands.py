@@ -190,9 +190,7 @@ def test_docs_have_commands():
     assert any(c.page.name == "README.md" for c in ALL)
 
 
-@pytest.mark.parametrize(
-    "command", [pytest.param(c, id=c.id, marks=_marks(c)) for c in ALL]
-)
+@pytest.mark.parametrize("command", [pytest.param(c, id=c.id, marks=_marks(c)) for c in ALL])
 def test_doc_command_runs(command, scratch, monkeypatch, capsys):
     folder, env = scratch(command.page)
     monkeypatch.chdir(folder)

@@ -323,6 +323,8 @@ def _with_effective_dimension(report: dict, rows: list) -> list:
         if name == "CV of norms":
             out.append(("effective dimension (participation ratio, of d)", cells))
     return out
+
+
 # ----------------------------------------------------------------- positive pairs
 def _pair_plots(name: str, view: dict) -> list:
     """Return the pair-cosine figure of a view with ``pairs`` (raw and whitened views only)."""
