@@ -60,6 +60,7 @@ from .dask_passes import (
     _DaskRows,
     _DaskSource,
     _gram_tests,
+    _literal,
     _projection_result,
     _projection_tasks,
     _scan,
@@ -270,7 +271,8 @@ def _audit(
     n, d = spec.n, spec.d
     nw = _worker_count(client)
     rows = chunk_rows or (None if spec.bounds else _auto_rows(d, memory_limit, 1))
-    shared = client.scatter(spec, broadcast=False, hash=False) if spec.kind == "object" else spec
+    # an in-memory payload is one literal of the graph (sent to a worker once, resent if it dies)
+    shared = _literal(spec) if spec.kind == "object" else spec
     xa = _array(spec, (_chunks(spec, rows), (d,)), spec.dtype)
     sc = _scan(client, xa, spec)
     check = sc.check

@@ -35,6 +35,17 @@ class DaskEngineError(ResourceUnavailableError):
     """
 
 
+def _literal(obj: Any) -> Any:
+    """``obj`` as one key of the graph, shared by the tasks that take it.
+
+    Unlike ``client.scatter``, a graph literal survives the loss of the worker
+    holding it: the scheduler sends it again.
+    """
+    from dask import delayed
+
+    return delayed(obj, pure=True, traverse=False)
+
+
 def _delayed(obj: Any) -> Any:
     """Arrays as one Delayed each, lists element-wise; other objects as they are."""
     import dask.array as da
@@ -57,6 +68,7 @@ def _compute(client: Any, *objs: Any) -> tuple[Any, ...]:
     """
     import dask
     from distributed import KilledWorker
+    from distributed.client import FutureCancelledError
 
     try:
         return tuple(dask.compute(*[_delayed(o) for o in objs], scheduler=client))
@@ -66,6 +78,10 @@ def _compute(client: Any, *objs: Any) -> tuple[Any, ...]:
             f"the Dask cluster lost the workers running the audit: task {task!r} was tried "
             f"{tries} times and each worker died; nothing was reported. Give the workers "
             "more memory (see docs/distributed.md) or lower chunk_rows"
+        ) from None
+    except FutureCancelledError as err:
+        raise DaskEngineError(
+            f"the Dask cluster lost data the audit needed ({err}); nothing was reported"
         ) from None
     except (OSError, TimeoutError) as err:
         if isinstance(err, InvalidEmbeddingsError | ResourceUnavailableError):
@@ -181,7 +197,7 @@ def _column_tasks(
     width = min(width, group)
     group = math.ceil(group / width) * width
     names = tuple(s.name for s in specs)
-    sc_f = client.scatter(sc, broadcast=False, hash=False)
+    sc_f = _literal(sc)
     return [
         delayed(tasks.column_group, pure=True)(shared, cols[g : g + group], width, sc_f, names, cfg)
         for g in range(0, cols.size, group)
@@ -253,7 +269,7 @@ def _projection_tasks(
     group = int(max(1, min(k, memory_limit // max(n * 8 * 6, 1), math.ceil(k / workers))))
     out = []
     for g0 in range(0, k, group):
-        dirs = client.scatter(directions[:, g0 : g0 + group], broadcast=False, hash=False)
+        dirs = _literal(directions[:, g0 : g0 + group])
         out.append(
             delayed(tasks.projection_group, pure=True)(
                 shared, dirs, mean, g0, cfg.threshold, chunk_rows
@@ -283,8 +299,8 @@ def _gram_tests(
     by_tensor = want_m and p * p < n
     skew, hz = want_m and not by_tensor, want_h
     xg = _array(spec, (_chunks(replace(spec, bounds=None), tile_rows), (spec.d,)), spec.dtype)
-    sel = None if keep.size == spec.d else client.scatter(keep, hash=False)
-    mean_f, w_f = client.scatter(mean, hash=False), client.scatter(w, hash=False)
+    sel = None if keep.size == spec.d else _literal(keep)
+    mean_f, w_f = _literal(mean), _literal(w)
     ys = [
         delayed(tasks.whiten_chunk, pure=True)(b, sel, row_scale, mean_f, w_f)
         for b in xg.to_delayed().ravel()
