@@ -175,3 +175,22 @@ def test_cli_embed_shards_then_test(tmp_path):
     data = json.loads(report.read_text())
     assert data["input"]["format"] == "shards" and data["input"]["n"] == N
     assert data["input"]["provenance"]["shards"]["n_shards"] == 4
+
+
+def test_a_large_sharded_output_is_streamed_with_the_same_numbers(tmp_path):
+    from gaussaudit.stats import AuditConfig
+    from gaussaudit.workflows import audit_file
+
+    target = tmp_path / "emb.shards"
+    _run(target)
+    config = dict(tests=("norms", "anderson_darling"), projections=0, subspaces=0)
+    whole = audit_file(target, AuditConfig(**config))
+    streamed = audit_file(target, AuditConfig(**config, memory_limit="4KiB"))
+    assert streamed["input"]["format"] == "shards" and streamed["input"].get("streamed")
+    a, b = whole["views"]["raw"], streamed["views"]["raw"]
+    assert b["norms"]["cv"] == pytest.approx(a["norms"]["cv"], rel=1e-10)
+    np.testing.assert_allclose(
+        b["coordinates"]["anderson_darling"]["statistics"],
+        a["coordinates"]["anderson_darling"]["statistics"],
+        rtol=1e-10,
+    )

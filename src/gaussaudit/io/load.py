@@ -168,7 +168,7 @@ def load_embeddings(
 
 
 #: Formats :func:`open_source` reads block by block.
-STREAMED_FORMATS = ("npy", "hdf5", "zarr", "parquet")
+STREAMED_FORMATS = ("npy", "hdf5", "zarr", "parquet", "shards")
 
 
 def open_source(
