@@ -128,3 +128,28 @@ def test_the_stats_core_does_not_import_torch():
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert out.returncode == 0, out.stderr
     assert out.stdout.strip() == "ok"
+
+
+def test_cli_engine_torch_device_cpu_matches_numpy(tmp_path, capsys):
+    """`gaussaudit test --engine torch --device cpu`: the device reaches the engine."""
+    import json
+
+    from gaussaudit.cli import main
+
+    x = np.random.default_rng(3).standard_normal((600, 5)).astype(np.float32)
+    np.save(tmp_path / "e.npy", x)
+    outs = {}
+    for engine in ("numpy", "torch"):
+        out = tmp_path / f"{engine}.json"
+        argv = ["test", str(tmp_path / "e.npy"), "--tests", "anderson_darling,norms",
+                "--engine", engine, "--out", str(out)]  # fmt: skip
+        if engine == "torch":
+            argv += ["--device", "cpu"]
+        assert main(argv) == 0
+        outs[engine] = json.loads(out.read_text())
+    capsys.readouterr()
+    assert outs["torch"]["execution"]["device"] == "cpu"
+    assert outs["torch"]["input"]["engine"] == "torch"
+    a = outs["numpy"]["views"]["raw"]["coordinates"]["anderson_darling"]["mean"]
+    b = outs["torch"]["views"]["raw"]["coordinates"]["anderson_darling"]["mean"]
+    assert b == pytest.approx(a, rel=1e-6)

@@ -212,7 +212,7 @@ def _summary(voice, result) -> None:
             voice.detail(f"{key}: {prov[key]}")
 
 
-@with_settings(AuditConfig, exclude=("seed",))
+@with_settings(AuditConfig, exclude=("seed", "device"))
 def run(
     dataset: Dataset,
     model: Model,
@@ -261,7 +261,9 @@ def run(
     voice = Voice.of(quiet, verbose)
     check_outputs([report_out], inputs=[out] if out is not None else [], what="report")
     fmt = report_format(report, report_out, voice, out_flag="--report-out")
-    values = {**(settings or {}), "seed": seed}
+    # one --device: the encoder's, and the torch engine's when --engine torch
+    audit_device = None if device == "auto" else device
+    values = {**(settings or {}), "seed": seed, "device": audit_device}
     config = settings_from_mapping(AuditConfig, values, where="command line")
     options = _extraction_options(locals())
     with voice.progress() as progress:

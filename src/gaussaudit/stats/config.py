@@ -246,6 +246,11 @@ class AuditConfig:
         Memory budget of the audit, e.g. ``"2GiB"`` or ``"500MB"`` (None: a
         quarter of the available memory). A file whose rows do not fit it is
         streamed block by block instead of loaded (:meth:`memory_limit_bytes`).
+    scheduler : str or None
+        Address of an existing Dask scheduler (``engine="dask"``); None starts a
+        local cluster for the run.
+    device : str or None
+        torch device of ``engine="torch"``; None picks CUDA when available.
     """
 
     alpha: float = setting(0.05, help="Level of every test.", kind="float")
@@ -316,6 +321,17 @@ class AuditConfig:
         None,
         help="Memory budget, e.g. 2GiB or 500MB (unset: a quarter of available RAM); "
         "larger inputs are streamed.",
+        kind="str",
+    )
+    scheduler: str | None = setting(
+        None,
+        help="Dask scheduler address tcp://HOST:PORT for engine=dask "
+        "(unset: a local cluster for the run).",
+        kind="str",
+    )
+    device: str | None = setting(
+        None,
+        help="Device for engine=torch: cuda, cuda:1, cpu (unset: CUDA when available).",
         kind="str",
     )
 
