@@ -25,3 +25,20 @@ def test_bench_battery_quick_prints_every_measurement():
         "Mardia+HZ peak RSS",
     ):
         assert row in out, out
+
+
+def test_bench_dask_quick_prints_the_speedup_and_the_difference():
+    import pytest
+
+    pytest.importorskip("distributed")
+    proc = subprocess.run(
+        [sys.executable, str(ROOT / "benchmarks" / "bench_dask.py"), "--quick"],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=True,
+    )
+    out = proc.stdout
+    assert "speed-up 1 -> 2 workers:" in out, out
+    line = next(r for r in out.splitlines() if r.startswith("largest relative difference"))
+    assert float(line.split(":")[1].split()[0]) < 1e-10
