@@ -378,7 +378,7 @@ def terminal_renderables(report: dict, *, verbose: bool = False) -> list[Any]:
     if not verbose:
         parts.append(
             Text(
-                "More: every test, reason and note with verbose=True (gaussaudit --verbose).",
+                "More: every test, reason and note with --verbose (verbose=True in Python).",
                 style="dim",
             )
         )
