@@ -170,7 +170,9 @@ def synthetic_image_arrays(
     def draw(n: int) -> tuple[np.ndarray, np.ndarray]:
         y = rng.integers(0, n_classes, n)
         shifts = rng.integers(-2, 3, (n, 2))
-        x = np.stack([np.roll(templates[c], tuple(s), axis=(0, 1)) for c, s in zip(y, shifts)])
+        x = np.stack(
+            [np.roll(templates[c], tuple(s), axis=(0, 1)) for c, s in zip(y, shifts, strict=True)]
+        )
         x = x * rng.uniform(0.6, 1.0, (n, 1, 1)) + rng.normal(0.0, 0.1, x.shape)
         return (np.clip(x, 0.0, 1.0) * 255).astype(np.uint8), y.astype(np.int64)
 
@@ -269,12 +271,12 @@ def _torch() -> Any:
     return torch
 
 
-def _evaluate(torch: Any, encoder: Any, test_x: Any, test_y: np.ndarray) -> dict:
+def _embed(torch: Any, encoder: Any, test_x: Any) -> np.ndarray:
     encoder.eval()
     with torch.inference_mode():
         z = torch.cat([encoder(test_x[i : i + 1024]) for i in range(0, len(test_x), 1024)])
     encoder.train()
-    return audit_layers({LAYER: z.float().numpy()}, test_y)
+    return z.float().numpy()
 
 
 def _run(
@@ -283,6 +285,7 @@ def _run(
     data: ImageArrays,
     settings: DynamicsSettings,
     log: Callable[[dict], None],
+    keep: dict | None,
 ) -> list[dict]:
     from torch import nn
 
@@ -296,13 +299,18 @@ def _run(
     classifier = nn.Linear(settings.dim, n_classes) if method == "supervised" else None
     params = list(encoder.parameters()) + (list(classifier.parameters()) if classifier else [])
     optimizer = torch.optim.Adam(params, lr=settings.lr, weight_decay=settings.weight_decay)
-    train_x = torch.from_numpy(data.train_x).float().div_(255.0).unsqueeze(1)
-    train_y = torch.from_numpy(data.train_y)
-    test_x = (torch.from_numpy(data.test_x).float().div_(255.0).unsqueeze(1) - _MEAN) / _STD
+    train_x = torch.from_numpy(np.array(data.train_x)).float().div_(255.0).unsqueeze(1)
+    train_y = torch.from_numpy(np.array(data.train_y))
+    test_x = (
+        torch.from_numpy(np.array(data.test_x)).float().div_(255.0).unsqueeze(1) - _MEAN
+    ) / _STD
     n, bs = train_x.shape[0], settings.batch_size
 
     def record(epoch: int, loss: float | None, seconds: float) -> dict:
         start = time.perf_counter()
+        z = _embed(torch, encoder, test_x)
+        if keep is not None:
+            keep[method] = z
         rec = {
             "epoch": epoch,
             "method": method,
@@ -310,7 +318,7 @@ def _run(
             "dataset": data.name,
             "step": epoch * (n // bs),
             "train_loss": loss,
-            "layers": _evaluate(torch, encoder, test_x, data.test_y),
+            "layers": audit_layers({LAYER: z}, data.test_y),
         }
         rec["time"] = {"train_seconds": seconds, "audit_seconds": time.perf_counter() - start}
         log(rec)
@@ -347,6 +355,7 @@ def train_pair(
     settings: DynamicsSettings | None = None,
     *,
     log: Callable[[dict], None] | None = None,
+    embeddings: dict | None = None,
 ) -> dict[str, list[dict]]:
     """Train the contrastive MLP and its supervised twin; audit both after every epoch.
 
@@ -357,6 +366,9 @@ def train_pair(
     settings : DynamicsSettings, optional
     log : callable, optional
         Called with each epoch record as it is made (progress).
+    embeddings : dict, optional
+        When given, filled with the last epoch's held-out output of each run
+        (``{"simclr": (n_eval, dim) array, "supervised": ...}``).
 
     Returns
     -------
@@ -394,8 +406,8 @@ def train_pair(
         torch.set_num_threads(int(settings.threads))
     try:
         return {
-            "contrastive": _run(torch, "simclr", data, settings, log),
-            "supervised": _run(torch, "supervised", data, settings, log),
+            "contrastive": _run(torch, "simclr", data, settings, log, embeddings),
+            "supervised": _run(torch, "supervised", data, settings, log, embeddings),
         }
     finally:
         torch.set_num_threads(threads)

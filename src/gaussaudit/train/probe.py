@@ -99,15 +99,13 @@ def linear_probe(
     x = np.asarray(features, dtype=np.float64)
     y = np.asarray(labels).astype(np.int64, copy=False).ravel()
     if x.ndim != 2 or x.shape[0] != y.shape[0]:
-        raise ValueError(
-            f"labels has {y.shape[0]} entries but features has shape {x.shape} (n, d)"
-        )
+        raise ValueError(f"labels has {y.shape[0]} entries but features has shape {x.shape} (n, d)")
     if (y < 0).any():
         return {"skipped": "some rows have no label (negative label)"}
     if not np.isfinite(x).all():
         return {"skipped": "features hold NaN or Inf"}
     n = x.shape[0]
-    n_train = int(round(n * float(train_fraction)))
+    n_train = round(n * float(train_fraction))
     if n_train < _MIN_ROWS // 2 or n - n_train < _MIN_ROWS // 2:
         return {"skipped": f"too few rows for a probe ({n})"}
     order = np.random.default_rng(seed).permutation(n)
