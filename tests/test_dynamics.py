@@ -161,7 +161,7 @@ def test_train_pair_records_every_epoch_from_one_init(one_thread):
     kept, seen = {}, []
     runs = train_pair(data, settings, log=seen.append, embeddings=kept)
     assert set(runs) == {"contrastive", "supervised"} and len(seen) == 4
-    for name, records in runs.items():
+    for _name, records in runs.items():
         assert [r["epoch"] for r in records] == [0, 1]
         assert records[0]["train_loss"] is None and np.isfinite(records[1]["train_loss"])
         layer = records[1]["layers"]["output"]

@@ -97,7 +97,7 @@ def demo(
     if result.mode == "trained":
         _print_dynamics(console, result)
     elif result.missing:
-        console.print(f"[yellow]{TRAINED_MODE_HOW}[/yellow]", highlight=False)
+        console.print(TRAINED_MODE_HOW, style="yellow", markup=False, highlight=False)
     print_side_by_side(result.reports, console)
     for name in result.reports:
         console.print(
