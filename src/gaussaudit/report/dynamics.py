@@ -154,6 +154,8 @@ def plot_pair(
             if pts:
                 ep, val = zip(*pts, strict=True)
                 ax.plot(ep, val, marker="o", ms=3, color=_COLOURS.get(run), label=run)
+        if key == "ad_mean":
+            ax.set_yscale("log")  # A² spans 0.3 (Gaussian) to tens (far from it)
         if key == "ad_mean" and ad_threshold is not None:
             ax.axhline(ad_threshold, color="grey", ls="--", lw=1, label=f"pass line {ad_threshold}")
         if paper and isinstance(paper.get(key), dict):
