@@ -249,11 +249,12 @@ def test_trained_mode_missing_checks_each_part(monkeypatch):
     import gaussaudit.train.dynamics as dynamics
     from gaussaudit.paper.demo import trained_mode_missing
 
-    monkeypatch.setattr(dynamics, "load_image_arrays", lambda *a, **k: None)
+    monkeypatch.setattr(dynamics, "fashion_mnist_root", lambda *a, **k: None)
     assert "Fashion-MNIST" in trained_mode_missing()
 
 
 @torch_only
+@pytest.mark.slow  # ~15 s of CPU: two tiny trainings, four audits and two full reports
 @pytest.mark.skipif(not FASHION.is_dir(), reason="needs Debian dataset-fashion-mnist")
 def test_trained_demo_explains_its_own_numbers(tmp_path, capsys, one_thread):
     from gaussaudit.cli import main

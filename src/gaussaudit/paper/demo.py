@@ -163,12 +163,12 @@ def trained_mode_missing() -> list[str]:
     """
     import importlib.util
 
-    from ..train.dynamics import load_image_arrays
+    from ..train.dynamics import fashion_mnist_root
 
     missing = []
     if importlib.util.find_spec("torch") is None:
         missing.append("torch")
-    if load_image_arrays(1, 1) is None:
+    if fashion_mnist_root() is None:
         missing.append("Fashion-MNIST")
     return missing
 

@@ -44,6 +44,7 @@ __all__ = [
     "DynamicsSettings",
     "ImageArrays",
     "augment_batch",
+    "fashion_mnist_root",
     "load_image_arrays",
     "synthetic_image_arrays",
     "train_pair",
@@ -97,6 +98,31 @@ def _roots(root: str | os.PathLike | None) -> list[Path]:
     return [*roots, Path(SYSTEM_ROOT), Path("~/.cache/gaussaudit/data").expanduser()]
 
 
+def fashion_mnist_root(root: str | os.PathLike | None = None) -> Path | None:
+    """Return the first directory holding both Fashion-MNIST splits (no file is read).
+
+    Parameters
+    ----------
+    root : path-like, optional
+        Only this directory is searched; else the order of :func:`load_image_arrays`.
+
+    Returns
+    -------
+    Path or None
+
+    Examples
+    --------
+    >>> fashion_mnist_root("/nonexistent") is None
+    True
+    """
+    from ..datasets.idx import find_fashion_mnist
+
+    for base in _roots(root):
+        if find_fashion_mnist(base, "train") and find_fashion_mnist(base, "test"):
+            return base
+    return None
+
+
 def load_image_arrays(
     n_train: int, n_eval: int, *, root: str | os.PathLike | None = None
 ) -> ImageArrays | None:
@@ -123,10 +149,9 @@ def load_image_arrays(
     """
     from ..datasets.idx import find_fashion_mnist, read_idx
 
-    for base in _roots(root):
+    base = fashion_mnist_root(root)
+    if base is not None:
         train, test = find_fashion_mnist(base, "train"), find_fashion_mnist(base, "test")
-        if train is None or test is None:
-            continue
         return ImageArrays(
             train_x=np.ascontiguousarray(read_idx(train[0])[:n_train], dtype=np.uint8),
             train_y=np.asarray(read_idx(train[1])[:n_train], dtype=np.int64),
