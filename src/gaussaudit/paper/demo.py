@@ -166,7 +166,11 @@ def trained_mode_missing() -> list[str]:
     from ..train.dynamics import fashion_mnist_root
 
     missing = []
-    if importlib.util.find_spec("torch") is None:
+    try:
+        has_torch = importlib.util.find_spec("torch") is not None
+    except (ImportError, ValueError):  # a blocked or broken torch install
+        has_torch = False
+    if not has_torch:
         missing.append("torch")
     if fashion_mnist_root() is None:
         missing.append("Fashion-MNIST")
