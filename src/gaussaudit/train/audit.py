@@ -135,7 +135,7 @@ def audit_layers(
     >>> import numpy as np
     >>> rng = np.random.default_rng(0)
     >>> y = np.repeat([0, 1], 200)
-    >>> rec = audit_layers({"output": rng.standard_normal((400, 8)) + y[:, None]}, y)
+    >>> rec = audit_layers({"output": rng.standard_normal((400, 8)) + 3.0 * y[:, None]}, y)
     >>> rec["output"]["linear_probe"]["accuracy"] > 0.9
     True
     """
