@@ -234,15 +234,12 @@ def test_demo_fallback_names_what_is_missing(tmp_path, monkeypatch, capsys):
     import gaussaudit.paper.demo as demo
     from gaussaudit.cli import main
 
-    monkeypatch.setattr(demo, "trained_mode_missing", lambda: ["torch"])
-    result = demo.run_demo(tmp_path, n=300, d=8)
-    assert result.mode == "synthetic" and result.missing == ("torch",)
-    assert "torch not found" in result.note and "Fashion-MNIST" not in result.note
     monkeypatch.setattr(demo, "trained_mode_missing", lambda: ["Fashion-MNIST"])
-    assert main(["demo", "--out", str(tmp_path / "b"), "--n", "300", "--d", "8"]) == 0
+    assert main(["demo", "--out", str(tmp_path), "--n", "300", "--d", "8"]) == 0
     out = capsys.readouterr().out
-    assert "Fashion-MNIST not found" in out and "torch not found" not in out
-    assert "gaussaudit[torch]" in out
+    assert "Fashion-MNIST not found, so no training" in out and "torch not found" not in out
+    assert "gaussaudit[torch]" in out and "dataset-fashion-mnist" in out
+    assert (tmp_path / "post_relu.report.json").is_file()
 
 
 def test_trained_mode_missing_checks_each_part(monkeypatch):
@@ -251,6 +248,16 @@ def test_trained_mode_missing_checks_each_part(monkeypatch):
 
     monkeypatch.setattr(dynamics, "fashion_mnist_root", lambda *a, **k: None)
     assert "Fashion-MNIST" in trained_mode_missing()
+    monkeypatch.setattr(dynamics, "fashion_mnist_root", lambda *a, **k: Path("/x"))
+    assert "Fashion-MNIST" not in trained_mode_missing()
+
+
+def test_synthetic_note_names_only_what_is_missing(tmp_path):
+    from gaussaudit.paper.demo import run_synthetic_demo
+
+    result = run_synthetic_demo(tmp_path, n=200, d=4, missing=("torch",))
+    assert result.missing == ("torch",)
+    assert "torch not found" in result.note and "Fashion-MNIST" not in result.note
 
 
 @torch_only
