@@ -6,6 +6,8 @@
 - :mod:`~gaussaudit.paper.table1_rerun`: :func:`reproduce_table1` (synthetic
   columns and the supervised / contrastive pair).
 - :mod:`~gaussaudit.paper.table2_rerun`: :func:`reproduce_table2` (pretrained rows).
+- :mod:`~gaussaudit.paper.fig4`: :func:`reproduce_fig4` (Fig. 4 training dynamics,
+  contrastive against supervised), read in words by :mod:`~gaussaudit.paper.reading`.
 - :mod:`~gaussaudit.paper.demo`: :func:`run_demo`, the offline end-to-end example.
 
 These return data; :mod:`gaussaudit.report.tables` renders it.
@@ -21,11 +23,13 @@ from __future__ import annotations
 
 from ._common import audit_metrics, epoch_metrics, parse_columns
 from .demo import DemoResult, make_demo_embeddings, run_demo, run_synthetic_demo, run_trained_demo
+from .fig4 import reproduce_fig4
 from .presets import CNN_COLUMNS, PRESETS, SYNTHETIC_COLUMNS, TABLE1_COLUMNS
 from .reference import (
     AD_THRESHOLD,
     CITATION,
     DP_ALPHA,
+    FIG4,
     FIG6_CV,
     INFERRED,
     METRICS,
@@ -45,6 +49,7 @@ __all__ = [
     "CITATION",
     "CNN_COLUMNS",
     "DP_ALPHA",
+    "FIG4",
     "FIG6_CV",
     "INFERRED",
     "METRICS",
@@ -62,6 +67,7 @@ __all__ = [
     "epoch_metrics",
     "make_demo_embeddings",
     "parse_columns",
+    "reproduce_fig4",
     "reproduce_table1",
     "reproduce_table2",
     "run_demo",

@@ -3,10 +3,14 @@
 When torch and Fashion-MNIST (Debian's ``dataset-fashion-mnist``, or
 torchvision's layout under ``GAUSSAUDIT_DATA``) are available, :func:`run_demo`
 trains a small contrastive (SimCLR-style InfoNCE) and a small supervised
-encoder (the two-layer MLP of the paper's Fig. 4, identical initialisation),
-extracts their held-out embeddings, audits both and writes JSON and HTML
-reports. Otherwise it falls back to two synthetic embedding sets that need
-neither torch nor data:
+encoder (the two-layer MLP of the paper's Fig. 4, identical initialisation) and
+follows both through training: after every epoch the held-out output is
+audited (A², AD and DP pass fractions, norm CV, effective dimension, linear
+probe). The dynamics go to ``OUT/demo.html`` (figure, plain-language reading
+written from the measured numbers, per-epoch table) and ``OUT/demo.json``; the
+last epoch's embeddings get a full report each. Otherwise (and it says which
+of torch and Fashion-MNIST is missing) it falls back to two synthetic
+embedding sets that need neither torch nor data:
 
 - ``gaussian``: ``z = g A`` with ``g ~ N(0, I_d)`` and a random mixing ``A``
   whose singular values decay like ``k^(-1/4)`` (effective dimension ~180
@@ -25,17 +29,21 @@ and writes one JSON report per set. It returns data only;
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
 __all__ = [
+    "DEMO_DEFAULTS",
+    "TRAINED_MODE_HOW",
     "DemoResult",
     "make_demo_embeddings",
     "run_demo",
     "run_synthetic_demo",
     "run_trained_demo",
+    "trained_mode_missing",
 ]
 
 
@@ -55,6 +63,15 @@ class DemoResult:
         ``"trained"`` or ``"synthetic"``.
     note : str
         What was run, in words.
+    dynamics : PairReport or None
+        Trained mode: the per-epoch runs (:func:`gaussaudit.paper.fig4.run_pair_report`).
+    explanation : dict
+        Trained mode: ``shows``, ``does_not_show``, ``paper`` (sentences written
+        from the measured numbers; :func:`gaussaudit.paper.reading.read_dynamics`).
+    html : Path or None
+        Trained mode: the dynamics report (``OUT/demo.html``).
+    missing : tuple of str
+        Synthetic mode: what the trained mode lacked (``"torch"``, ``"Fashion-MNIST"``).
     """
 
     reports: dict[str, dict]
@@ -63,6 +80,10 @@ class DemoResult:
     seconds: float
     mode: str = "synthetic"
     note: str = ""
+    dynamics: Any = None
+    explanation: dict = field(default_factory=dict)
+    html: Path | None = None
+    missing: tuple[str, ...] = ()
 
 
 def make_demo_embeddings(n: int = 5000, d: int = 256, *, seed: int = 0) -> dict[str, np.ndarray]:
@@ -113,82 +134,145 @@ def _write_reports(out: Path, name: str, embeddings, seed: int) -> tuple[dict, P
     return report, report_path
 
 
-def _fashion_mnist_available() -> bool:
+#: How the trained demo is turned on (said when it falls back).
+TRAINED_MODE_HOW = (
+    "the trained demo needs torch (pip install 'gaussaudit[torch]', CPU build: add "
+    "--index-url https://download.pytorch.org/whl/cpu) and Fashion-MNIST (Debian package "
+    "dataset-fashion-mnist, or its raw IDX files under $GAUSSAUDIT_DATA); the figure needs "
+    "matplotlib (pip install 'gaussaudit[report]')"
+)
+
+#: Size of the trained demo (about a minute on 2 CPU cores).
+DEMO_DEFAULTS = {"epochs": 5, "n_train": 4096, "n_eval": 2000, "batch_size": 128}
+
+
+def trained_mode_missing() -> list[str]:
+    """Say what the trained demo lacks here (empty when it can run).
+
+    Returns
+    -------
+    list of str
+        ``"torch"`` when torch is not importable, ``"Fashion-MNIST"`` when its
+        raw files are not found (each checked separately; nothing is imported
+        from torch and nothing is downloaded).
+
+    Examples
+    --------
+    >>> set(trained_mode_missing()) <= {"torch", "Fashion-MNIST"}
+    True
+    """
     import importlib.util
 
-    if importlib.util.find_spec("torch") is None:
-        return False
-    from ..datasets import load_dataset
-    from ..errors import GaussAuditError
+    from ..train.dynamics import fashion_mnist_root
 
+    missing = []
     try:
-        load_dataset("fashion-mnist", split="test", max_samples=1)
-    except GaussAuditError:
-        return False
-    return True
+        has_torch = importlib.util.find_spec("torch") is not None
+    except (ImportError, ValueError):  # a blocked or broken torch install
+        has_torch = False
+    if not has_torch:
+        missing.append("torch")
+    if fashion_mnist_root() is None:
+        missing.append("Fashion-MNIST")
+    return missing
+
+
+def _fashion_mnist_available() -> bool:
+    return not trained_mode_missing()
 
 
 def run_trained_demo(
     out_dir: str | Path = "gaussaudit-demo",
     *,
-    epochs: int = 5,
+    epochs: int = DEMO_DEFAULTS["epochs"],
+    n_train: int = DEMO_DEFAULTS["n_train"],
+    n_eval: int = DEMO_DEFAULTS["n_eval"],
+    batch_size: int = DEMO_DEFAULTS["batch_size"],
     seed: int = 0,
     progress: bool = True,
 ) -> DemoResult:
-    """Train a contrastive and a supervised MLP on Fashion-MNIST, then audit both.
+    """Train a contrastive and a supervised MLP on Fashion-MNIST, following both per epoch.
+
+    Both two-layer MLPs (784-512-256) start from the same initialisation; one is
+    trained with InfoNCE on two augmented views, the other with cross-entropy.
+    After every epoch the held-out output is audited (A², AD and DP pass
+    fractions, norm CV, effective dimension, linear probe); the dynamics go to
+    ``demo.html`` (figure, reading, table) and ``demo.json``, the last epoch's
+    embeddings to ``<run>.npy`` with a full ``gaussaudit test`` report each.
 
     Parameters
     ----------
     out_dir : path-like
-        Runs, embeddings and reports go here.
-    epochs : int
-        Training epochs per encoder (4096 training images, batch 128).
+        Everything is written here.
+    epochs, n_train, n_eval, batch_size : int
+        Size of the run (defaults: :data:`DEMO_DEFAULTS`).
     seed : int
         Same seed, hence identical initialisation, for both encoders.
     progress : bool
-        Show the trainer's progress.
+        One line per audited epoch on stderr.
 
     Returns
     -------
     DemoResult
+        With ``dynamics`` (:class:`gaussaudit.paper.fig4.PairReport`) and
+        ``explanation`` (:func:`gaussaudit.paper.reading.read_dynamics`).
     """
-    from ..io import load_embeddings
-    from ..train.config import TrainConfig
-    from ..train.loop import export_embeddings, train
+    from ..errors import ResourceUnavailableError
+    from ..io import load_embeddings, save_embeddings
+    from ..train.dynamics import DynamicsSettings, load_image_arrays
+    from .fig4 import run_pair_report
 
     start = time.perf_counter()
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
+    settings = DynamicsSettings(
+        epochs=epochs, n_train=n_train, n_eval=n_eval, batch_size=batch_size, seed=seed
+    )
+    data = load_image_arrays(n_train, n_eval)
+    if data is None:
+        raise ResourceUnavailableError(f"Fashion-MNIST not found; {TRAINED_MODE_HOW}")
+    title = "gaussaudit demo: contrastive vs supervised MLP on Fashion-MNIST, per epoch"
+    pair = run_pair_report(
+        out, settings, data, name="demo", title=title, progress=progress, keep_embeddings=True
+    )
     reports: dict[str, dict] = {}
     emb_paths: dict[str, Path] = {}
     rep_paths: dict[str, Path] = {}
     for label, method in (("contrastive", "simclr"), ("supervised", "supervised")):
-        config = TrainConfig(
-            method=method,
-            dataset="fashion-mnist",
-            arch="mlp",
-            loss="infonce",
-            epochs=epochs,
-            batch_size=128,
-            max_train_samples=4096,
-            max_eval_samples=2000,
-            knn_bank=1000,
-            precision="fp32",
-            device="cpu",
-            seed=seed,
-            out=str(out / "runs" / label),
+        path = out / f"{label}.npy"
+        save_embeddings(
+            path,
+            pair.embeddings[method],
+            provenance={
+                "encoder": f"mlp-{method}",
+                "layer": "output",
+                "dataset": data.name,
+                "split": "test",
+                "epoch": epochs,
+                "seed": seed,
+                "trainer": {"method": method, "arch": "mlp", **settings.to_dict()},
+            },
+            labels=data.test_y,
         )
-        run = train(config, progress=progress)
-        layers = export_embeddings(run)
-        path = layers.get("output") or layers["backbone"]
         embeddings = load_embeddings(path)
         reports[label], rep_paths[label] = _write_reports(out, label, embeddings, seed)
         emb_paths[label] = path
     note = (
-        f"two-layer MLPs (784-512-256) trained {epochs} epochs on 4096 Fashion-MNIST images, "
-        "InfoNCE (tau 0.1) vs cross-entropy, same initialisation; audited on 2000 test images"
+        f"two-layer MLPs (784-512-256) trained {epochs} epochs on {len(data.train_x)} "
+        f"Fashion-MNIST images, InfoNCE (tau 0.1) vs cross-entropy, same initialisation; "
+        f"audited after every epoch on {len(data.test_x)} test images"
     )
-    return DemoResult(reports, emb_paths, rep_paths, time.perf_counter() - start, "trained", note)
+    return DemoResult(
+        reports,
+        emb_paths,
+        rep_paths,
+        time.perf_counter() - start,
+        "trained",
+        note,
+        dynamics=pair,
+        explanation=pair.reading,
+        html=pair.paths["html"],
+    )
 
 
 def run_demo(
@@ -198,7 +282,9 @@ def run_demo(
     d: int = 256,
     seed: int = 0,
     mode: str = "auto",
-    epochs: int = 5,
+    epochs: int = DEMO_DEFAULTS["epochs"],
+    n_train: int = DEMO_DEFAULTS["n_train"],
+    n_eval: int = DEMO_DEFAULTS["n_eval"],
     progress: bool = True,
 ) -> DemoResult:
     """Run the demo: trained encoders when possible, synthetic sets otherwise.
@@ -212,8 +298,8 @@ def run_demo(
     seed : int
     mode : {"auto", "trained", "synthetic"}
         ``auto`` trains when torch and Fashion-MNIST are available.
-    epochs : int
-        Training epochs (trained mode).
+    epochs, n_train, n_eval : int
+        Training epochs, training images and held-out images (trained mode).
     progress : bool
 
     Returns
@@ -230,13 +316,26 @@ def run_demo(
 
     if mode not in ("auto", "trained", "synthetic"):
         raise UnknownNameError("demo mode", mode, ("auto", "trained", "synthetic"))
-    if mode == "trained" or (mode == "auto" and _fashion_mnist_available()):
-        return run_trained_demo(out_dir, epochs=epochs, seed=seed, progress=progress)
-    return run_synthetic_demo(out_dir, n=n, d=d, seed=seed)
+    missing = tuple(trained_mode_missing()) if mode != "synthetic" else ()
+    if mode == "trained" or (mode == "auto" and not missing):
+        return run_trained_demo(
+            out_dir,
+            epochs=epochs,
+            n_train=n_train,
+            n_eval=n_eval,
+            seed=seed,
+            progress=progress,
+        )
+    return run_synthetic_demo(out_dir, n=n, d=d, seed=seed, missing=missing)
 
 
 def run_synthetic_demo(
-    out_dir: str | Path = "gaussaudit-demo", *, n: int = 5000, d: int = 256, seed: int = 0
+    out_dir: str | Path = "gaussaudit-demo",
+    *,
+    n: int = 5000,
+    d: int = 256,
+    seed: int = 0,
+    missing: tuple[str, ...] | list[str] = (),
 ) -> DemoResult:
     """Write the synthetic demo sets, audit them and write a report for each.
 
@@ -247,6 +346,9 @@ def run_synthetic_demo(
         ``<set>.report.json``.
     n, d : int
     seed : int
+    missing : sequence of str
+        What the trained mode lacked (said in the note); empty when the
+        synthetic mode was asked for.
 
     Returns
     -------
@@ -275,5 +377,14 @@ def run_synthetic_demo(
         embeddings = load_embeddings(path)
         reports[name], rep_paths[name] = _write_reports(out, name, embeddings, seed)
         emb_paths[name] = path
-    note = "synthetic sets (no torch or Fashion-MNIST found): anisotropic Gaussian vs post-ReLU"
-    return DemoResult(reports, emb_paths, rep_paths, time.perf_counter() - start, "synthetic", note)
+    why = f"{' and '.join(missing)} not found, so no training; " if missing else "as asked; "
+    note = f"synthetic sets ({why}anisotropic Gaussian vs post-ReLU)"
+    return DemoResult(
+        reports,
+        emb_paths,
+        rep_paths,
+        time.perf_counter() - start,
+        "synthetic",
+        note,
+        missing=tuple(missing),
+    )

@@ -51,6 +51,11 @@ def epoch_line(record: dict) -> str:
             f"({_fmt(dig(a, *_AD, 'pass_fraction'), '.0%')}) "
             f"DP {_fmt(dig(a, *_DP, 'mean_pvalue'), '.2f')} "
             f"({_fmt(dig(a, *_DP, 'pass_fraction'), '.0%')})"
+            + (
+                f" probe {dig(a, 'linear_probe', 'accuracy'):.0%}"
+                if dig(a, "linear_probe", "accuracy") is not None
+                else ""
+            )
         )
     if record.get("knn_top1") is not None:
         parts.append(f"kNN {record['knn_top1']:.1%}")
@@ -188,9 +193,11 @@ def _panel(ax: Any, records: list[dict], layers: list[str], keys: tuple, title: 
 def plot_dynamics(records: list[dict], *, out: str | os.PathLike) -> Path:
     """Plot the training dynamics of a run (PAPER.md Fig. 4).
 
-    Three panels against epoch, one line per audited layer: CV of the norms,
-    mean AD statistic (with the A² pass threshold) and the DP pass fraction
-    (with the fraction expected under exact Gaussianity), as recorded.
+    Six panels against epoch, one line per audited layer: CV of the norms,
+    mean AD statistic (with the A² pass threshold), the AD and DP pass
+    fractions (with the fraction expected under exact Gaussianity), the
+    effective dimension and the linear-probe accuracy (so a collapsed encoder
+    shows), as recorded.
 
     Parameters
     ----------
@@ -219,12 +226,20 @@ def plot_dynamics(records: list[dict], *, out: str | os.PathLike) -> Path:
         (("norms", "cv"), "CV of norms", None),
         ((*_AD, "mean"), "AD mean (A²)", _reference(records, *_AD, "threshold")),
         (
+            (*_AD, "pass_fraction"),
+            "AD pass fraction",
+            _reference(records, *_AD, "null_band", "expected"),
+        ),
+        (
             (*_DP, "pass_fraction"),
             "DP pass fraction",
             _reference(records, *_DP, "null_band", "expected"),
         ),
+        (("norms", "effective_dimension"), "effective dimension", None),
+        (("linear_probe", "accuracy"), "linear-probe accuracy (held-out)", None),
     )
-    fig, axes = plt.subplots(1, 3, figsize=(12, 3.6))
+    fig, grid = plt.subplots(2, 3, figsize=(12, 6.6))
+    axes = grid.ravel()
     for ax, (keys, title, ref) in zip(axes, panels, strict=True):
         _panel(ax, records, layers, keys, title, ref)
     axes[0].legend(fontsize=8)

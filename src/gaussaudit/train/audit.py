@@ -20,6 +20,9 @@ each ``metrics.jsonl`` line)::
     coordinates.dagostino_pearson.{...same keys, without threshold}
     verdict.{gaussian, paper_rule, calibrated, reasons}
     notes                                  list of str
+    linear_probe.{accuracy, chance, n_train, n_test, n_classes, ridge, method}
+                                           (:func:`audit_layers` with labels;
+                                           :mod:`gaussaudit.train.probe`)
 
 A test that could not run is ``{"skipped": reason}`` (as in the report); a
 matrix holding NaN/Inf gives ``{n, d, error, notes}`` instead. Nothing here
@@ -36,8 +39,11 @@ from .._values import dig
 
 __all__ = [
     "AUDIT_TESTS",
+    "DYNAMICS_KEYS",
     "KNN_TEMPERATURE",
+    "audit_layers",
     "audit_matrix",
+    "dynamics_row",
     "knn_accuracy",
     "paper_cells",
 ]
@@ -101,6 +107,81 @@ def audit_matrix(x: np.ndarray, *, alpha: float = 0.05) -> dict[str, Any]:
     }
     out["notes"] = [*report.get("notes", []), *view.get("notes", [])]
     return out
+
+
+def audit_layers(
+    layers: dict[str, np.ndarray], labels: np.ndarray | None = None, *, alpha: float = 0.05
+) -> dict[str, dict[str, Any]]:
+    """Audit every layer of one epoch's held-out embeddings, with a linear probe each.
+
+    Parameters
+    ----------
+    layers : dict
+        ``{layer name: (n, d) array}`` of held-out embeddings.
+    labels : ndarray of int, shape (n,), optional
+        Class of each held-out row; without it the probe is skipped.
+    alpha : float
+        As in :func:`audit_matrix`.
+
+    Returns
+    -------
+    dict
+        ``{layer name: audit_matrix(z) + {"linear_probe": ...}}`` (the probe of
+        :func:`gaussaudit.train.probe.linear_probe`, fitted on half the held-out
+        rows and scored on the other half).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> rng = np.random.default_rng(0)
+    >>> y = np.repeat([0, 1], 200)
+    >>> rec = audit_layers({"output": rng.standard_normal((400, 8)) + 3.0 * y[:, None]}, y)
+    >>> rec["output"]["linear_probe"]["accuracy"] > 0.9
+    True
+    """
+    from .probe import linear_probe
+
+    out: dict[str, dict[str, Any]] = {}
+    for name, z in layers.items():
+        record = audit_matrix(z, alpha=alpha)
+        record["linear_probe"] = linear_probe(z, labels)
+        out[name] = record
+    return out
+
+
+#: The per-epoch dynamics (PAPER.md Fig. 4) and where each lives in a layer record.
+DYNAMICS_KEYS: dict[str, tuple[str, ...]] = {
+    "ad_mean": ("coordinates", "anderson_darling", "mean"),
+    "ad_pass_fraction": ("coordinates", "anderson_darling", "pass_fraction"),
+    "dp_pass_fraction": ("coordinates", "dagostino_pearson", "pass_fraction"),
+    "dp_mean_pvalue": ("coordinates", "dagostino_pearson", "mean_pvalue"),
+    "cv": ("norms", "cv"),
+    "effective_dimension": ("norms", "effective_dimension"),
+    "probe_accuracy": ("linear_probe", "accuracy"),
+}
+
+
+def dynamics_row(layer: dict) -> dict[str, Any]:
+    """Return the Fig. 4 quantities of one per-layer record, flat (None where absent).
+
+    Parameters
+    ----------
+    layer : dict
+        A ``layers.<name>`` entry of a ``metrics.jsonl`` record.
+
+    Returns
+    -------
+    dict
+        The keys of :data:`DYNAMICS_KEYS` plus ``d``.
+
+    Examples
+    --------
+    >>> dynamics_row({"d": 4, "norms": {"cv": 0.1}})["cv"]
+    0.1
+    """
+    row: dict[str, Any] = {key: dig(layer, *path) for key, path in DYNAMICS_KEYS.items()}
+    row["d"] = layer.get("d")
+    return row
 
 
 def paper_cells(layer: dict) -> dict[str, Any]:

@@ -17,7 +17,7 @@ from typing import Any
 import numpy as np
 
 from ..errors import UsageError
-from .audit import audit_matrix, knn_accuracy
+from .audit import audit_layers, knn_accuracy
 from .config import TrainConfig
 from .data import Items, TrainData, load_train_data, make_loader
 from .methods import Method, get_method
@@ -170,7 +170,7 @@ class Session:
         }
 
     def audit(self, record: dict) -> dict:
-        """Audit the held-out embeddings of every layer into ``record`` (and kNN)."""
+        """Audit the held-out embeddings of every layer into ``record`` (linear probe, kNN)."""
         start = time.perf_counter()
         timing = record.setdefault(TIMING_KEY, {})
         with_head = has_head(self.model)
@@ -179,7 +179,10 @@ class Session:
         )
         # An MLP trained by SimCLR has no head: its audited layer is its output.
         names = {"backbone": "backbone" if with_head else "output", "head": "head"}
-        record["layers"] = {names[name]: audit_matrix(z) for name, z in layers.items()}
+        probe_labels = labels if self.data.test.labels is not None else None
+        record["layers"] = audit_layers(
+            {names[name]: z for name, z in layers.items()}, probe_labels
+        )
         record["knn_top1"] = None
         if self.loaders.get("bank") is not None and self.data.test.labels is not None:
             bank, bank_labels = embed_layers(
