@@ -302,7 +302,7 @@ def diagnose(
                     f"Heavy tails: median excess kurtosis {med2:.2g} (max {max2:.2g}; "
                     f"{heavy} of {g2.size} coordinates beyond the Gaussian range); "
                     "look for outliers or a few large-magnitude dimensions, and judge the "
-                    "departure by its size (departure.value) rather than by p-values.",
+                    "departure by its size (the W1 departure and its interval) rather than by p-values.",
                     {
                         "median_excess_kurtosis": med2,
                         "max_excess_kurtosis": max2,
@@ -407,7 +407,7 @@ def diagnose(
                 "quantised",
                 f"Quantised: every sampled value lies on the {grid} grid, whose rounding "
                 "alone makes normality tests reject at large n; export embeddings in "
-                "float32 or judge by departure.value.",
+                "float32 or judge by the size of the departure (W1 and its interval).",
                 {"grid_bits": 8.0 if grid == "bfloat16" else 11.0},
             )
         )
