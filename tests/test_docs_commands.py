@@ -42,6 +42,8 @@ OFFLINE_BLOCKERS = [
     (r"-m resnet18( |$)(?!.*--weights none)", "needs torchvision's pretrained weights"),
     (r"-m my-vit|--model tiny-mlp", "needs the example plugin package installed"),
     (r"--preset paper", "the paper preset: hours, meant for a GPU"),
+    (r"(-m|--model) resnet18-(simclr|supervised)", "needs a run of the bundled trainer"),
+    (r"--scheduler tcp://", "needs the user's Dask cluster"),
 ]
 
 # (pattern, reason): runs offline but takes minutes on 2 cores.
