@@ -1,6 +1,6 @@
 """Every ``gaussaudit ...`` command line in README.md and docs/ is run here.
 
-Commands are collected from fenced code blocks (continuation lines joined, comments and
+Commands are collected from fenced code blocks labelled as shell or YAML (continuation lines joined, comments and
 ``|| true`` dropped) and run in-process, in document order, in one scratch folder per page,
 so that a page's later commands see the files its earlier ones wrote. The scratch folder is
 seeded with the small input files the pages name (``emb.npy``, ``feats.parquet``, ...).
@@ -28,7 +28,9 @@ from gaussaudit.cli import main
 ROOT = Path(__file__).resolve().parents[1]
 PAGES = [ROOT / "README.md", *sorted((ROOT / "docs").rglob("*.md"))]
 
-FENCE = re.compile(r"^(\s*)(```|~~~)")
+FENCE = re.compile(r"^\s*(```|~~~)\s*(\w*)")
+#: Fences whose lines are commands; unlabelled fences hold synopses and program output.
+SHELL = {"bash", "sh", "shell", "console", "yaml", "yml"}
 
 # (pattern on the command line, reason): cannot run on an offline machine without the data.
 OFFLINE_BLOCKERS = [
@@ -75,15 +77,17 @@ def _is_synopsis(text: str) -> bool:
 
 def collect(page: Path) -> list[DocCommand]:
     commands: list[DocCommand] = []
-    in_fence = False
+    in_fence = runs = False
     pending: list[str] = []
     start = 0
     for number, raw in enumerate(page.read_text().splitlines(), 1):
-        if FENCE.match(raw):
+        fence = FENCE.match(raw)
+        if fence:
             in_fence = not in_fence
+            runs = in_fence and fence.group(2) in SHELL
             pending = []
             continue
-        if not in_fence:
+        if not (in_fence and runs):
             continue
         line = raw.strip()
         if line.startswith("$ "):

@@ -30,6 +30,7 @@ needs_minilm = pytest.mark.skipif(
 )
 
 
+@pytest.mark.slow  # about 3 CPU minutes: the default suite keeps the Fashion-MNIST one
 @needs_minilm
 def test_minilm_on_fortunes_end_to_end(tmp_path):
     config = AuditConfig(
