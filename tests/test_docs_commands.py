@@ -1,7 +1,7 @@
 """Every ``gaussaudit ...`` command line in README.md and docs/ is run here.
 
-Commands are collected from fenced code blocks labelled as shell or YAML (continuation lines joined, comments and
-``|| true`` dropped) and run in-process, in document order, in one scratch folder per page,
+Commands are collected from fenced code blocks labelled as shell or YAML (continuation
+lines joined, comments and ``|| true`` dropped) and run in-process, in document order, in one scratch folder per page,
 so that a page's later commands see the files its earlier ones wrote. The scratch folder is
 seeded with the small input files the pages name (``emb.npy``, ``feats.parquet``, ...).
 

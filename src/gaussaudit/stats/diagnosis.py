@@ -302,7 +302,8 @@ def diagnose(
                     f"Heavy tails: median excess kurtosis {med2:.2g} (max {max2:.2g}; "
                     f"{heavy} of {g2.size} coordinates beyond the Gaussian range); "
                     "look for outliers or a few large-magnitude dimensions, and judge the "
-                    "departure by its size (the W1 departure and its interval) rather than by p-values.",
+                    "departure by its size (the W1 departure and its interval) rather than "
+                    "by p-values.",
                     {
                         "median_excess_kurtosis": med2,
                         "max_excess_kurtosis": max2,
