@@ -1,8 +1,8 @@
 """Every ``gaussaudit ...`` command line in README.md and docs/ is run here.
 
 Commands are collected from fenced code blocks labelled as shell or YAML (continuation
-lines joined, comments and ``|| true`` dropped) and run in-process, in document order, in one scratch folder per page,
-so that a page's later commands see the files its earlier ones wrote. The scratch folder is
+lines joined, comments and ``|| true`` dropped) and run in-process, in document order, in
+one scratch folder per page, so that a page's later commands see the files its earlier ones wrote. The scratch folder is
 seeded with the small input files the pages name (``emb.npy``, ``feats.parquet``, ...).
 
 A command that cannot run offline here (a download, weights or a dataset that is not
