@@ -2,8 +2,9 @@
 
 Commands are collected from fenced code blocks labelled as shell or YAML (continuation
 lines joined, comments and ``|| true`` dropped) and run in-process, in document order, in
-one scratch folder per page, so that a page's later commands see the files its earlier ones wrote. The scratch folder is
-seeded with the small input files the pages name (``emb.npy``, ``feats.parquet``, ...).
+one scratch folder per page, so that a page's later commands see the files its earlier ones
+wrote. The scratch folder is seeded with the small input files the pages name (``emb.npy``,
+``feats.parquet``, ...).
 
 A command that cannot run offline here (a download, weights or a dataset that is not
 installed, a CUDA device) is skipped with the reason; one that runs for minutes is marked
