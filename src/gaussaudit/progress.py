@@ -25,6 +25,7 @@ from typing import Any
 
 __all__ = [
     "LineProgress",
+    "WorkEstimate",
     "fmt_duration",
     "fmt_rate",
     "load_average",
@@ -248,6 +249,86 @@ class LineProgress:
         if task.total:
             task.last_fraction = task.done / task.total
         self.console.print(self.line(task, now), soft_wrap=True, highlight=False, markup=False)
+
+
+class WorkEstimate:
+    """Print one ``estimated ...`` line once the first part of a long job is timed.
+
+    Parameters
+    ----------
+    console : rich.console.Console
+    total : int
+        Units of work in all.
+    what : str
+        What is done, for the line (``embedding 10,000 texts with st:all-MiniLM-L6-v2``).
+    unit : str
+        Plural unit name.
+    hint : str
+        How to make the job shorter, appended when the estimate is long.
+    after_seconds : float
+        Estimate once this much time has passed ...
+    after_fraction : float
+        ... or this fraction of the work is done, whichever comes first (and
+        at least two updates were seen: the first batch warms up).
+    longer_than : float
+        Print only when the whole job is expected to take longer (seconds).
+    clock : callable
+        Monotonic clock (for tests).
+
+    Examples
+    --------
+    >>> import io
+    >>> from rich.console import Console
+    >>> out = io.StringIO()
+    >>> ticks = iter([0.0, 4.0, 8.0])
+    >>> est = WorkEstimate(Console(file=out), 1000, "embedding 1,000 texts", "items",
+    ...                    hint="--limit N embeds fewer", after_seconds=5,
+    ...                    clock=lambda: next(ticks))
+    >>> est.update(10); est.update(20)
+    >>> out.getvalue().strip()
+    'embedding 1,000 texts: estimated 6 min 40 s in all at 2.5 items/s (timed on the first 20); --limit N embeds fewer'
+    """  # noqa: E501
+
+    def __init__(
+        self,
+        console: Any,
+        total: int,
+        what: str,
+        unit: str = "items",
+        *,
+        hint: str = "",
+        after_seconds: float = 10.0,
+        after_fraction: float = 0.05,
+        longer_than: float = 60.0,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self.console, self.total, self.what, self.unit, self.hint = console, total, what, unit, hint
+        self.after_seconds, self.after_fraction = float(after_seconds), float(after_fraction)
+        self.longer_than = float(longer_than)
+        self._clock = clock
+        self._start = clock()
+        self._updates = 0
+        self.seconds: float | None = None
+
+    def update(self, done: int) -> None:
+        """Record ``done`` units finished so far; print the estimate once it is due."""
+        if self.seconds is not None or done <= 0 or not self.total:
+            return
+        self._updates += 1
+        elapsed = self._clock() - self._start
+        due = elapsed >= self.after_seconds or done >= self.after_fraction * self.total
+        if self._updates < 2 or not due or elapsed <= 0:
+            return
+        self.seconds = self.total * elapsed / done
+        if self.seconds < self.longer_than:
+            return
+        line = (
+            f"{self.what}: estimated {fmt_duration(self.seconds)} in all at "
+            f"{fmt_rate(done, elapsed, self.unit)} (timed on the first {done:,})"
+        )
+        if self.hint:
+            line += f"; {self.hint}"
+        self.console.print(line, soft_wrap=True, highlight=False, markup=False)
 
 
 def progress_display(
