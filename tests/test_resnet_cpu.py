@@ -14,8 +14,8 @@ import pytest
 torch = pytest.importorskip("torch")
 pytest.importorskip("torchvision")
 
-from gaussaudit.encoders import create_encoder  # noqa: E402
 from gaussaudit.encoders import checkpoints as ckpts  # noqa: E402
+from gaussaudit.encoders import create_encoder  # noqa: E402
 from gaussaudit.errors import ResourceUnavailableError, UnknownNameError  # noqa: E402
 from gaussaudit.paper.presets import PRESETS as PAPER_PRESETS  # noqa: E402
 from gaussaudit.train.loop import build_train_model, train  # noqa: E402
@@ -81,48 +81,69 @@ def test_the_pair_starts_from_the_same_initialisation():
     assert all(torch.equal(a[k], b[k]) for k in a)
 
 
-@pytest.fixture(scope="module")
-def one_step_runs(tmp_path_factory):
-    """One step of each method at the cpu preset's settings (tiny data), with progress."""
-    runs = tmp_path_factory.mktemp("runs")
+@pytest.mark.slow  # two ResNet-18 runs of one step each, with three audits: ~15 s idle
+def test_one_step_of_each_talks_in_plain_lines_and_finishes(tmp_path, capfd):
+    runs = tmp_path / "runs"
     results = {}
     for method in ("supervised", "simclr"):
         config = resolve_config(
             method, "fake", preset="cpu", out=str(runs / f"{method}-fake-1"), **ONE_STEP
         )
         results[method] = train(config, progress=True)
-    return runs, results
-
-
-def test_one_step_of_each_talks_in_plain_lines(one_step_runs, capfd):
-    runs, results = one_step_runs
-    # the fixture's output went to the first test's capture: run one more step here
-    config = resolve_config(
-        "simclr", "fake", preset="cpu", out=str(runs / "simclr-fake-talk"), **ONE_STEP
-    )
-    train(config, progress=True)
-    err = capfd.readouterr().err
-    lines = err.splitlines()
-    assert lines[0].startswith("training simclr resnet18-cifar on fake: 4 training images x 1")
-    assert "An estimate follows the first steps." in lines[0]
-    estimate = [line for line in lines if line.startswith("estimated ")]
-    assert len(estimate) == 1 and "more for this run" in estimate[0]
+    lines = capfd.readouterr().err.splitlines()
+    banners = [line for line in lines if line.startswith("training ")]
+    assert banners[1].startswith("training simclr resnet18-cifar on fake: 4 training images x 1")
+    assert all("An estimate follows the first steps." in b for b in banners) and len(banners) == 2
+    estimates = [line for line in lines if line.startswith("estimated ")]
+    assert len(estimates) == 2 and all("more for this run" in e for e in estimates)
     progress = [m for line in lines if (m := LINE.match(line))]
-    assert progress and progress[-1]["done"] == progress[-1]["total"] == "1"
+    assert len(progress) == 2 and progress[-1]["done"] == progress[-1]["total"] == "1"
     assert progress[-1]["unit"] == "steps" and progress[-1]["eta"] == "0 s"
-    assert "\x1b[" not in err and "━" not in err  # no terminal codes or bar glyphs in a log
-    for result in results.values():
-        assert result.final_audit["layers"]["backbone"]["d"] == 512
-
-
-def test_one_step_runs_are_finished_runs(one_step_runs):
-    runs, results = one_step_runs
+    assert not any("\x1b[" in line or "━" in line for line in lines)  # no terminal codes/bars
     for method, result in results.items():
+        assert result.final_audit["layers"]["backbone"]["d"] == 512
         status = run_status(result.run_dir)
         assert status.finished and status.method == method and status.epoch == 1
         assert status.checkpoint.name == final_checkpoint_name(1)
     enc = create_encoder("resnet18-simclr", runs_dir=str(runs))
     assert enc.info["unfinished"] is False and enc.info["epoch"] == 1
+
+
+def test_start_banner_and_estimate_describe_the_run():
+    import io
+
+    from rich.console import Console
+
+    from gaussaudit.train.estimate import RunEstimate, audited_epochs, start_banner
+
+    config = resolve_config("simclr", "fashion-mnist", preset="cpu")
+    resolved = {
+        "n_train": 1536,
+        "steps_per_epoch": 24,
+        "n_eval": 1000,
+        "n_knn_bank": 1000,
+        "device": "cpu",
+        "precision_label": "fp32",
+        "arch": "resnet18-cifar",
+    }
+    banner = start_banner(config, resolved)
+    assert "1536 training images x 2 epochs = 48 steps of batch 64" in banner
+    assert "audit of 1000 held-out images (+ a 1000-image kNN bank) at epochs 0, 1, 2" in banner
+    resumed = start_banner(config, resolved, start_epoch=1)
+    assert "resuming after epoch 1" in resumed and "x 1 epoch = 24 steps" in resumed
+    assert "at epoch 2;" in resumed
+    assert audited_epochs(0, 100, 10)[:3] == [0, 10, 20]
+    out = io.StringIO()
+    est = RunEstimate(Console(file=out), steps_left=48, audits_left=2, audit_seconds=30.0)
+    for seconds in (20.0, 10.0, 12.0):
+        assert est.pending
+        est.step(seconds)
+    assert not est.pending and est.seconds == pytest.approx(45 * 11.0 + 60.0)
+    text = out.getvalue()
+    assert text.startswith("estimated 9 min 15 s more for this run (45 more steps x 11.0 s/step")
+    assert "timed on steps 2-3" in text and "2 audits x 30 s" in text
+    est.step(99.0)
+    assert out.getvalue() == text  # printed once
 
 
 # ---------------------------------------------------------------- run selection

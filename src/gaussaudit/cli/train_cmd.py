@@ -167,7 +167,7 @@ def _run(method: str, **opts) -> None:
 
     from ..report.training import plot_dynamics, render_summary
     from ..train.loop import train
-    from ..train.presets import resolve_config
+    from ..train.presets import PRESETS, reductions, resolve_config
     from ..train.runs import read_metrics
     from .embed_cmd import parse_options
 
@@ -179,6 +179,16 @@ def _run(method: str, **opts) -> None:
     for key in ("out", "runs_dir"):
         opts[key] = str(opts[key]) if opts[key] is not None else None
     config = resolve_config(method, dataset, preset=preset, resume=resume, **opts)
+    stated = reductions(preset)
+    if stated and not quiet:
+        changed = [k for k in PRESETS[preset] if opts.get(k) is not None]
+        note = f" (then changed by the options given: {', '.join(changed)})" if changed else ""
+        Console(stderr=True).print(
+            f"preset {preset} reduces the paper's protocol{note}: {'; '.join(stated)}",
+            soft_wrap=True,
+            highlight=False,
+            markup=False,
+        )
     result = train(config, resume=resume, progress=not quiet)
     figure = None
     if plot:
