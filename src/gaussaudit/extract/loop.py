@@ -163,7 +163,7 @@ def _run_batches(
 
 
 #: How to embed fewer items, said when an estimate is long.
-SHORTER_HINT = "for a shorter run embed fewer items (--limit N; max_samples=N in Python)"
+SHORTER_HINT = "for a shorter run embed fewer items (--limit N; limit=N in Python)"
 
 
 @contextlib.contextmanager
@@ -186,7 +186,7 @@ def _progress_bar(label: str, total: int, *, enabled: bool) -> Iterator[Callable
     from ..progress import WorkEstimate, progress_display
 
     columns = (
-        TextColumn("[bold]embed[/bold] {task.description}"),
+        TextColumn("{task.description}"),
         BarColumn(),
         MofNCompleteColumn(),
         TextColumn("{task.fields[rate]} items/s"),
@@ -197,7 +197,7 @@ def _progress_bar(label: str, total: int, *, enabled: bool) -> Iterator[Callable
     estimate = WorkEstimate(console, total, f"embed {label}: {total:,} items", hint=SHORTER_HINT)
     start = time.perf_counter()
     with progress_display(console, columns, unit="items", enabled=enabled) as bar:
-        task = bar.add_task(label, total=total, rate="–")
+        task = bar.add_task(f"embed {label}", total=total, rate="–")
 
         def advance(done: int) -> None:
             rate = done / max(time.perf_counter() - start, 1e-9)
