@@ -88,7 +88,7 @@ REDUCTIONS: dict[str, list[str]] = {
         "3 epochs instead of 100",
         "batch 128 instead of 256",
         "a 2000-image kNN bank instead of 10000",
-        "fp32 instead of AMP",
+        "fp32 (the paper preset's AMP is for CUDA; the paper states no precision)",
     ],
     "cpu": [
         "the first 1536 training images instead of all (50000 CIFAR-10 / 60000 Fashion-MNIST)",
