@@ -12,7 +12,7 @@ from typing import Annotated
 
 import typer
 
-__all__ = ["fig4", "reproduce_app", "synthetic", "table1", "table2"]
+__all__ = ["fig4", "reproduce_app", "resnet18", "synthetic", "table1", "table2"]
 
 reproduce_app = typer.Typer(
     name="reproduce",
@@ -65,6 +65,35 @@ def table1(
     )
     print_table1(result)
     typer.echo(f"wrote {out / 'table1.json'} and {out / 'table1.md'}", err=True)
+
+
+@reproduce_app.command("resnet18")
+def resnet18(
+    preset: Annotated[
+        str, typer.Option(help="cpu (~10 min on 2 idle cores, reductions printed) or paper (GPU).")
+    ] = "cpu",
+    out: Annotated[
+        Path, typer.Option(help="Output directory (resnet18.json, table1.md, runs).")
+    ] = Path("reproduce-resnet18"),
+    seed: Seed = 0,
+    root: Annotated[
+        str | None,
+        typer.Option(help="Dataset root (CIFAR-10 or Fashion-MNIST).", show_default=False),
+    ] = None,
+    device: Device = "auto",
+    quiet: Quiet = False,
+) -> None:
+    """Train the ResNet-18 supervised/SimCLR pair (same init); audit backbone and head."""
+    from ..paper.resnet18_rerun import extras_lines, reproduce_resnet18
+    from ..report.tables import print_table1
+
+    result = reproduce_resnet18(
+        preset, out, seed=seed, root=root, device=device, progress=not quiet
+    )
+    print_table1(result)
+    for line in extras_lines(result):
+        typer.echo(line)
+    typer.echo(f"wrote {out / 'resnet18.json'} and {out / 'table1.md'}", err=True)
 
 
 @reproduce_app.command("table2")

@@ -10,9 +10,16 @@ default normalisations are re-exported here for older code.
 Resolution
 ----------
 ``--checkpoint PATH`` (or ``--weights PATH``) names the file. Otherwise the
-newest file (by mtime) among ``RUNS/*/checkpoint*.pt``, ``RUNS/*/last.pt``
-and ``RUNS/*/checkpoints/*.pt`` whose ``method`` and ``arch`` match is used
-(``RUNS`` = ``runs_dir``, default ``runs``). ``weights="none"`` without a
+latest **finished** run of the trainer under ``RUNS`` (``runs_dir``, default
+``runs``) whose method and architecture match is used: a run is finished when
+the kept checkpoint of its last epoch (``checkpoint-epoch<epochs>.pt``)
+exists, and that file is taken. When only unfinished runs exist, the newest
+one's ``last.pt`` is used and one line on standard error names the run and the
+epoch taken ("UNFINISHED ... epoch 1 of 3"); the encoder's info records it
+(``unfinished``, ``epochs``). Checkpoints outside trainer runs (files
+``RUNS/*/checkpoint*.pt``, ``RUNS/*/last.pt``, ``RUNS/*/checkpoints/*.pt``
+without a ``config.json`` beside them) count as finished unless their
+recorded ``epochs`` exceed their ``epoch``. ``weights="none"`` without a
 checkpoint gives a randomly initialised model (for tests).
 
 Layers
@@ -29,6 +36,8 @@ any module name
 from __future__ import annotations
 
 import os
+import sys
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -38,7 +47,15 @@ from .layers import capture_layer, stack_tensors
 
 # FORMAT, save_checkpoint, load_checkpoint, ToChannels and the normalisations
 # are still importable from here (module __getattr__), but belong to the trainer.
-__all__ = ["backbone_forward", "create", "find_latest_checkpoint", "head_forward"]
+__all__ = [
+    "CheckpointChoice",
+    "backbone_forward",
+    "create",
+    "find_latest_checkpoint",
+    "head_forward",
+    "no_run_message",
+    "select_checkpoint",
+]
 
 ARCH = "resnet18-cifar"
 SPECIAL_LAYERS = ("penultimate", "backbone", "head")
@@ -64,17 +81,123 @@ def __getattr__(name: str) -> Any:
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
-def _candidates(runs_dir: Path) -> list[Path]:
+@dataclass(frozen=True)
+class CheckpointChoice:
+    """The checkpoint the encoders take from a runs directory, and how finished it is.
+
+    Attributes
+    ----------
+    path : Path
+    finished : bool
+    epoch : int or None
+        Epochs the checkpoint has trained (None when not known without loading it).
+    epochs : int or None
+        Epochs its run was asked for (None when not recorded).
+    run_dir : Path
+    dataset : str or None
+        The run's dataset (None outside trainer runs).
+    """
+
+    path: Path
+    finished: bool
+    epoch: int | None
+    epochs: int | None
+    run_dir: Path
+    dataset: str | None = None
+
+
+def _legacy_candidates(runs_dir: Path, skip: set[Path]) -> list[Path]:
+    """Checkpoint files in run directories without a trainer ``config.json``, newest first."""
     found: set[Path] = set()
     for pattern in ("*/checkpoint*.pt", "*/last.pt", "*/checkpoints/*.pt"):
-        found.update(p for p in runs_dir.glob(pattern) if p.is_file())
+        found.update(p for p in runs_dir.glob(pattern) if p.is_file() and p.parent not in skip)
     return sorted(found, key=lambda p: p.stat().st_mtime, reverse=True)
+
+
+def _trainer_runs(runs: Path, method: str, arch: str) -> tuple[list[CheckpointChoice], set[Path]]:
+    """Return the trainer runs (with ``config.json``) of this method and arch, and all run dirs."""
+    from ..train.runs import run_status
+
+    choices, seen = [], set()
+    for run_dir in sorted(p for p in runs.iterdir() if p.is_dir()):
+        status = run_status(run_dir)
+        if status is None:
+            continue
+        seen.add(run_dir)
+        if status.method != method or status.arch != arch or status.checkpoint is None:
+            continue
+        choices.append(
+            CheckpointChoice(
+                status.checkpoint,
+                status.finished,
+                status.epoch,
+                status.epochs,
+                run_dir,
+                status.dataset,
+            )
+        )
+    return choices, seen
+
+
+def _legacy_choice(runs: Path, skip: set[Path], method: str, arch: str) -> CheckpointChoice | None:
+    """Return the newest matching checkpoint outside trainer runs (loaded and verified)."""
+    from ..train.checkpoint import CheckpointError, load_checkpoint
+
+    for path in _legacy_candidates(runs, skip):
+        try:
+            ckpt = load_checkpoint(path)
+        except CheckpointError:
+            raise  # a damaged or unverifiable run is reported, never silently passed over
+        except UsageError:
+            continue
+        if ckpt.get("method") == method and ckpt.get("arch") == arch:
+            epoch = ckpt.get("epoch")
+            epochs = (ckpt.get("config") or {}).get("epochs")
+            unfinished = isinstance(epochs, int) and isinstance(epoch, int) and epoch < epochs
+            return CheckpointChoice(path, not unfinished, epoch, epochs, path.parent)
+    return None
+
+
+def select_checkpoint(
+    runs_dir: str | os.PathLike, method: str, arch: str = ARCH
+) -> CheckpointChoice | None:
+    """Choose the checkpoint of the latest finished run (else the newest unfinished one).
+
+    Parameters
+    ----------
+    runs_dir : str or PathLike
+        Directory holding one subdirectory per run.
+    method : str
+    arch : str
+
+    Returns
+    -------
+    CheckpointChoice or None
+        None when no run matches.
+
+    Raises
+    ------
+    CheckpointError
+        When a checkpoint outside trainer runs fails its integrity check (it is
+        not skipped).
+    """
+    runs = Path(runs_dir)
+    if not runs.is_dir():
+        return None
+    choices, seen = _trainer_runs(runs, method, arch)
+    legacy = _legacy_choice(runs, seen, method, arch)
+    if legacy is not None:
+        choices.append(legacy)
+    if not choices:
+        return None
+    newest_first = sorted(choices, key=lambda c: c.path.stat().st_mtime, reverse=True)
+    return next((c for c in newest_first if c.finished), newest_first[0])
 
 
 def find_latest_checkpoint(
     runs_dir: str | os.PathLike, method: str, arch: str = ARCH
 ) -> Path | None:
-    """Find the newest checkpoint in ``runs_dir`` with this ``method`` and ``arch``.
+    """Find the checkpoint the encoders would take in ``runs_dir`` (see :func:`select_checkpoint`).
 
     Parameters
     ----------
@@ -86,28 +209,16 @@ def find_latest_checkpoint(
     Returns
     -------
     Path or None
-        None when no run matches.
+        The latest finished run's final checkpoint, else the newest unfinished
+        run's; None when no run matches.
 
     Raises
     ------
     CheckpointError
         When a candidate fails its integrity check (it is not skipped).
     """
-    from ..train.checkpoint import CheckpointError, load_checkpoint
-
-    runs = Path(runs_dir)
-    if not runs.is_dir():
-        return None
-    for path in _candidates(runs):
-        try:
-            ckpt = load_checkpoint(path)
-        except CheckpointError:
-            raise  # a damaged or unverifiable run is reported, never silently passed over
-        except UsageError:
-            continue
-        if ckpt.get("method") == method and ckpt.get("arch") == arch:
-            return path
-    return None
+    choice = select_checkpoint(runs_dir, method, arch)
+    return None if choice is None else choice.path
 
 
 def backbone_forward(module: Any, batch: Any) -> Any:
@@ -137,19 +248,64 @@ def _model_from_state(method: str, in_channels: int, state: dict) -> Any:
     return model
 
 
-def _checkpoint_path(name: str, method: str, checkpoint: str | None, runs_dir: str | None) -> Path:
-    """Return the checkpoint named, or the newest matching one under ``runs_dir``."""
-    if checkpoint is not None:
-        return Path(checkpoint).expanduser()
-    runs = Path(runs_dir or DEFAULT_RUNS_DIR)
-    path = find_latest_checkpoint(runs, method)
-    if path is None:
-        raise ResourceUnavailableError(
-            f"no trained {name} run in {runs}/; train one (offline: 'gaussaudit train {method} "
-            f"fashion-mnist' with Debian's dataset-fashion-mnist) or pass checkpoint=PATH",
-            option="checkpoint",
+def _fashion_mnist_found() -> bool:
+    """Whether Fashion-MNIST loads offline here (without reading it)."""
+    try:
+        from ..datasets.idx import _default_roots, find_fashion_mnist
+
+        return any(find_fashion_mnist(root, "train") is not None for root in _default_roots())
+    except Exception:  # a layout this check does not know: suggest installing it
+        return False
+
+
+def no_run_message(name: str, method: str, runs: Path) -> str:
+    """Say that no run exists, and suggest a command that can run offline here.
+
+    Parameters
+    ----------
+    name : str
+        Encoder name (``resnet18-simclr``).
+    method : str
+    runs : Path
+        The runs directory searched.
+
+    Returns
+    -------
+    str
+    """
+    runs_opt = "" if str(runs) == DEFAULT_RUNS_DIR else f" --runs-dir {runs}"
+    train = f"gaussaudit train {method} fashion-mnist --preset cpu{runs_opt}"
+    if _fashion_mnist_found():
+        how = f"train one offline with '{train}' (a few minutes on 2 CPU cores)"
+    else:
+        how = (
+            f"install Debian's dataset-fashion-mnist (or pass --root DIR with its IDX files), "
+            f"then train one offline with '{train}'"
         )
-    return path
+    return f"no trained {name} run in {runs}/; {how}, or pass checkpoint=PATH"
+
+
+def _checkpoint_path(
+    name: str, method: str, checkpoint: str | None, runs_dir: str | None
+) -> tuple[Path, CheckpointChoice | None]:
+    """Return the checkpoint named, or the one chosen under ``runs_dir`` (with the choice)."""
+    if checkpoint is not None:
+        return Path(checkpoint).expanduser(), None
+    runs = Path(runs_dir or DEFAULT_RUNS_DIR)
+    choice = select_checkpoint(runs, method)
+    if choice is None:
+        raise ResourceUnavailableError(no_run_message(name, method, runs), option="checkpoint")
+    if not choice.finished:
+        done = f"epoch {choice.epoch} of {choice.epochs}" if choice.epochs else "an early epoch"
+        print(
+            f"gaussaudit: WARNING: no finished {name} run in {runs}/; using the UNFINISHED run "
+            f"{choice.run_dir} at {done} ({choice.path.name}); finish it with 'gaussaudit "
+            f"train {method} {choice.dataset or 'DATASET'} --resume --out {choice.run_dir}' "
+            "or pass --checkpoint PATH",
+            file=sys.stderr,
+            flush=True,
+        )
+    return choice.path, choice
 
 
 def _trained_model(path: Path, method: str) -> tuple[Any, dict, dict]:
@@ -283,9 +439,12 @@ def create(
         info["checkpoint"] = None
         weights_label = "none"
     else:
-        path = _checkpoint_path(spec.name, method, checkpoint, runs_dir)
+        path, choice = _checkpoint_path(spec.name, method, checkpoint, runs_dir)
         model, config, found = _trained_model(path, method)
         info.update(found)
+        if choice is not None:
+            info["unfinished"] = not choice.finished
+            info["epochs"] = choice.epochs
         in_channels = int(found["in_channels"])
         del info["in_channels"]
         weights_label = str(path)

@@ -2,7 +2,9 @@
 
 Opens the dataset and the encoder for its modality, puts them behind a
 DataLoader in deterministic order, and streams the encoded rows into a
-float32 memmap under autocast, with a rich progress bar (items/s).
+float32 memmap under autocast, with progress on stderr (a rich bar on a
+terminal, plain lines with an ETA in a log, an estimate when the job is long;
+third-party tqdm bars silenced).
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ from typing import Any
 import numpy as np
 
 from ..errors import UsageError
+from ..progress import quiet_third_party_progress
 
 
 class _TransformedItems:
@@ -35,7 +38,12 @@ class _TransformedItems:
 
 
 def _open_inputs(request: dict, *, download: bool, runs_dir: str | None) -> tuple[Any, Any]:
-    """Load the dataset, then build the encoder for its items' modality."""
+    """Load the dataset, then build the encoder for its items' modality (no tqdm bars)."""
+    with quiet_third_party_progress():
+        return _open_inputs_quietly(request, download=download, runs_dir=runs_dir)
+
+
+def _open_inputs_quietly(request: dict, *, download: bool, runs_dir: str | None) -> tuple[Any, Any]:
     from ..datasets import load_dataset
     from ..encoders import create_encoder
 
@@ -137,7 +145,7 @@ def _run_batches(
     )
     n = rows.shape[0]
     done = 0
-    with _progress_bar(label, n, enabled=progress) as advance:
+    with quiet_third_party_progress(), _progress_bar(label, n, enabled=progress) as advance:
         for batch in loader:
             batch = _to_device(batch, device)
             with autocast:
@@ -154,38 +162,47 @@ def _run_batches(
         raise UsageError(f"extraction produced {done} rows, expected {n}")
 
 
+#: How to embed fewer items, said when an estimate is long.
+SHORTER_HINT = "for a shorter run embed fewer items (--limit N; limit=N in Python)"
+
+
 @contextlib.contextmanager
 def _progress_bar(label: str, total: int, *, enabled: bool) -> Iterator[Callable[[int], None]]:
-    """Show a rich progress bar with items/s; yield ``advance(done)``."""
+    """Show progress on stderr and yield ``advance(done)``.
+
+    A rich bar with items/s on a terminal; plain periodic lines (elapsed, rate,
+    ETA) otherwise; and, after the first batches, one ``estimated ...`` line
+    when the whole job looks longer than a minute.
+    """
+    from rich.console import Console
     from rich.progress import (
         BarColumn,
         MofNCompleteColumn,
-        Progress,
         TextColumn,
         TimeElapsedColumn,
         TimeRemainingColumn,
     )
 
+    from ..progress import WorkEstimate, progress_display
+
     columns = (
-        TextColumn("[bold]embed[/bold] {task.description}"),
+        TextColumn("{task.description}"),
         BarColumn(),
         MofNCompleteColumn(),
         TextColumn("{task.fields[rate]} items/s"),
         TimeElapsedColumn(),
         TimeRemainingColumn(),
     )
+    console = Console(stderr=True, quiet=not enabled)
+    estimate = WorkEstimate(console, total, f"embed {label}: {total:,} items", hint=SHORTER_HINT)
     start = time.perf_counter()
-    from rich.console import Console
-
-    # on stderr: standard output carries only what a command was asked for
-    with Progress(
-        *columns, console=Console(stderr=True), disable=not enabled, transient=False
-    ) as bar:
-        task = bar.add_task(label, total=total, rate="–")
+    with progress_display(console, columns, unit="items", enabled=enabled) as bar:
+        task = bar.add_task(f"embed {label}", total=total, rate="–")
 
         def advance(done: int) -> None:
             rate = done / max(time.perf_counter() - start, 1e-9)
             bar.update(task, completed=done, rate=f"{rate:,.0f}")
+            estimate.update(done)
 
         yield advance
 

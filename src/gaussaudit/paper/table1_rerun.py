@@ -240,7 +240,8 @@ def _train_config(method: str, dataset: str, cnn: dict, out_dir: Path, **common)
         max_train_samples=cnn.get("max_train_samples"),
         max_eval_samples=cnn.get("max_eval_samples"),
         knn_bank=cnn.get("knn_bank"),
-        eval_every=int(cnn["epochs"]),
+        eval_every=int(cnn.get("eval_every") or cnn["epochs"]),
+        precision=str(cnn.get("precision", "auto")),
         **common,
     )
 

@@ -86,7 +86,8 @@ class TrainConfig:
     device : {"auto", "cpu", "cuda", "mps"}
     precision : {"auto", "fp32", "bf16", "fp16"}
         ``auto``: bf16 autocast on CUDA (fp16 with a grad scaler where bf16 is
-        unsupported), fp32 elsewhere. ``bf16`` on CPU is autocast on the CPU
+        unsupported), bf16 CPU autocast on a CPU with native bf16 (AVX512-BF16
+        or AMX), fp32 elsewhere. ``bf16`` on CPU is autocast on the CPU
         (labelled as such in the run); ``fp16`` needs CUDA.
     seed : int
         Seeds model init, data order and augmentation (reseeded every epoch).

@@ -40,6 +40,7 @@ from typing import Any
 from ..errors import MissingExtraError, UsageError
 from ..versions import package_versions
 from .config import CHOICES, TrainConfig
+from .estimate import RunEstimate, audited_epochs, start_banner
 from .methods import train_step
 from .runs import (
     LAST,
@@ -56,7 +57,7 @@ from .runs import (
     write_run_config,
 )
 from .seeding import epoch_seed
-from .session import Session, build_train_model, embed_layers, has_head, setup
+from .session import TIMING_KEY, Session, build_train_model, embed_layers, has_head, setup
 
 __all__ = [
     "LAST",
@@ -185,6 +186,11 @@ def _write_config(run: Session) -> None:
     )
 
 
+def _say(console: Any, text: str) -> None:
+    """Print one unwrapped plain line (logs keep it whole)."""
+    console.print(text, soft_wrap=True, highlight=False, markup=False)
+
+
 def _start(run: Session, ckpt: dict | None, console: Any) -> tuple[int, list[dict]]:
     """Restore a resumed run, or audit and save the untrained baseline (epoch 0)."""
     from ..report.training import epoch_line
@@ -193,22 +199,46 @@ def _start(run: Session, ckpt: dict | None, console: Any) -> tuple[int, list[dic
         run.restore(ckpt)
         history = list(ckpt["metrics"]["history"])
         write_metrics(run.run_dir, history)  # drops lines written after last.pt
-        console.print(f"resuming {run.run_dir} from epoch {int(ckpt['epoch'])}")
+        _say(console, start_banner(run.config, run.resolved, int(ckpt["epoch"])))
+        _say(console, f"resuming {run.run_dir} from epoch {int(ckpt['epoch'])}")
         return int(ckpt["epoch"]), history
+    _say(console, start_banner(run.config, run.resolved))
     history = [run.audit(run.record(0, None))]
     write_metrics(run.run_dir, history)
     run.save(run.run_dir / LAST, 0, history)
-    console.print(epoch_line(history[0]))
+    _say(console, epoch_line(history[0]))
     return 0, history
 
 
-def _epochs(run: Session, start_epoch: int, history: list[dict], bar: Any) -> Path | None:
+def _estimate(run: Session, start_epoch: int, history: list[dict], console: Any) -> RunEstimate:
+    """Set up the estimate printed after the first steps of this process's first epoch."""
+    config = run.config
+    audit_seconds = next(
+        (
+            r[TIMING_KEY]["audit_seconds"]
+            for r in reversed(history)
+            if isinstance(r.get(TIMING_KEY), dict) and "audit_seconds" in r[TIMING_KEY]
+        ),
+        None,
+    )
+    audits = [e for e in audited_epochs(0, config.epochs, config.eval_every) if e > start_epoch]
+    return RunEstimate(
+        console,
+        steps_left=(config.epochs - start_epoch) * int(run.resolved["steps_per_epoch"]),
+        audits_left=len(audits),
+        audit_seconds=audit_seconds,
+    )
+
+
+def _epochs(
+    run: Session, start_epoch: int, history: list[dict], bar: Any, estimate: RunEstimate
+) -> Path | None:
     """Train, audit, checkpoint and log every remaining epoch; return the last kept copy."""
     from ..report.training import epoch_line
 
     config, final = run.config, None
     for epoch in range(start_epoch + 1, config.epochs + 1):
-        record = run.train_epoch(epoch, bar)
+        record = run.train_epoch(epoch, bar, on_step=estimate.step if estimate.pending else None)
         if epoch % config.eval_every == 0 or epoch == config.epochs:
             run.audit(record)
         history.append(record)
@@ -218,7 +248,7 @@ def _epochs(run: Session, start_epoch: int, history: list[dict], bar: Any) -> Pa
             kept = run.run_dir / f"checkpoint-epoch{epoch:03d}.pt"
             final = run.save(kept, epoch, history, state=False)
         append_metrics(run.run_dir, record)
-        bar.console.print(epoch_line(record))
+        _say(bar.console, epoch_line(record))
     return final
 
 
@@ -236,7 +266,10 @@ def train(config: TrainConfig, *, resume: bool = False, progress: bool = True) -
         Settings other than epochs, device, root, download and the
         eval/checkpoint frequencies must equal the run's.
     progress : bool
-        Show a rich progress bar per epoch and one audit line per epoch (stderr).
+        On standard error: a start banner, an ``estimated ...`` line after the
+        first steps, progress per epoch (a rich bar on a terminal, plain
+        periodic lines with elapsed time, rate and ETA otherwise) and one
+        audit line per epoch.
 
     Returns
     -------
@@ -269,15 +302,18 @@ def train(config: TrainConfig, *, resume: bool = False, progress: bool = True) -
     """
     torch = _torch()
     from rich.console import Console
-    from rich.progress import Progress
+
+    from ..progress import progress_display
 
     console = Console(stderr=True, quiet=not progress)
     config, run_dir, ckpt = _open(config, resume)
     run = setup(torch, config, run_dir)
     _write_config(run)
     start_epoch, history = _start(run, ckpt, console)
-    with Progress(*_progress_columns(), console=console, disable=not progress) as bar:
-        final = _epochs(run, start_epoch, history, bar)
+    estimate = _estimate(run, start_epoch, history, console)
+    display = progress_display(console, _progress_columns(), unit="steps", enabled=progress)
+    with display as bar:
+        final = _epochs(run, start_epoch, history, bar, estimate)
     if final is None:
         kept = run_dir / f"checkpoint-epoch{history[-1]['epoch']:03d}.pt"
         final = kept if kept.is_file() else None

@@ -12,7 +12,27 @@ from typing import Any
 
 from ..errors import UsageError
 
-__all__ = ["autocast", "precision_label", "resolve_precision"]
+__all__ = ["autocast", "cpu_has_native_bf16", "precision_label", "resolve_precision"]
+
+
+def cpu_has_native_bf16(torch: Any) -> bool:
+    """Whether this CPU runs bf16 natively (AVX512-BF16 or AMX), as oneDNN reports it.
+
+    Without it, CPU bf16 autocast is emulated and was many times slower than
+    fp32 for ResNet-18 training (2-core AMD EPYC with AVX2 only).
+
+    Parameters
+    ----------
+    torch : module
+
+    Returns
+    -------
+    bool
+    """
+    try:
+        return bool(torch.ops.mkldnn._is_mkldnn_bf16_supported())
+    except Exception:  # an older torch or a build without oneDNN
+        return False
 
 
 def autocast(torch: Any, device: str, precision: str) -> Any:
@@ -58,6 +78,8 @@ def resolve_precision(torch: Any, precision: str, device: str) -> str:
     if precision == "auto":
         if device == "cuda":
             return "bf16" if torch.cuda.is_bf16_supported() else "fp16"
+        if device == "cpu" and cpu_has_native_bf16(torch):
+            return "bf16"
         return "fp32"
     if precision == "fp16" and device != "cuda":
         raise UsageError(

@@ -19,6 +19,7 @@ import json
 import os
 import re
 import time
+from dataclasses import dataclass
 from pathlib import Path
 
 from ..errors import UsageError
@@ -28,14 +29,17 @@ __all__ = [
     "CONFIG_FILE",
     "LAST",
     "METRICS_FILE",
+    "RunStatus",
     "append_metrics",
     "check_resumable",
     "clean_stale_temps",
+    "final_checkpoint_name",
     "find_run_dir",
     "load_run_config",
     "new_run_dir",
     "read_metrics",
     "run_prefix",
+    "run_status",
     "write_metrics",
     "write_run_config",
 ]
@@ -48,6 +52,103 @@ _STALE_TEMP = re.compile(
     r"^\.(last\.pt|checkpoint-epoch\d+\.pt|config\.json|metrics\.jsonl|dynamics\.png)"
     r"\.[0-9A-Za-z_]+\.tmp$"
 )
+
+
+@dataclass(frozen=True)
+class RunStatus:
+    """How far a run directory got, read from its small files (no checkpoint is loaded).
+
+    Attributes
+    ----------
+    run_dir : Path
+    method : str
+    arch : str
+        Checkpoint architecture name (``resnet18-cifar`` or ``mlp``).
+    dataset : str
+    epochs : int
+        Epochs the run was (last) asked for.
+    epoch : int or None
+        Last epoch recorded in ``metrics.jsonl`` (None when unreadable).
+    finished : bool
+        Whether the kept copy of the last epoch, ``checkpoint-epoch<epochs>.pt``,
+        exists: the run's completion marker (written only when the last epoch
+        ends).
+    checkpoint : Path or None
+        The final checkpoint of a finished run, else ``last.pt`` (None when
+        the run has saved nothing yet).
+    """
+
+    run_dir: Path
+    method: str
+    arch: str
+    dataset: str
+    epochs: int
+    epoch: int | None
+    finished: bool
+    checkpoint: Path | None
+
+
+def final_checkpoint_name(epoch: int) -> str:
+    """Return the file name of the kept checkpoint of ``epoch``.
+
+    Examples
+    --------
+    >>> final_checkpoint_name(3)
+    'checkpoint-epoch003.pt'
+    """
+    return f"checkpoint-epoch{int(epoch):03d}.pt"
+
+
+def run_status(run_dir: str | os.PathLike) -> RunStatus | None:
+    """Read how far a run got from ``config.json`` and ``metrics.jsonl``.
+
+    Parameters
+    ----------
+    run_dir : str or PathLike
+
+    Returns
+    -------
+    RunStatus or None
+        None when the directory holds no readable ``config.json`` (not a run of
+        this trainer, or one from before it wrote one).
+
+    Examples
+    --------
+    >>> import tempfile, pathlib, json
+    >>> d = pathlib.Path(tempfile.mkdtemp())
+    >>> info = {"config": TrainConfig(epochs=3).to_dict(), "resolved": {"arch": "resnet18-cifar"}}
+    >>> _ = (d / CONFIG_FILE).write_text(json.dumps(info))
+    >>> _ = (d / LAST).write_bytes(b"")
+    >>> status = run_status(d)
+    >>> status.finished, status.checkpoint.name, status.epochs
+    (False, 'last.pt', 3)
+    """
+    run_dir = Path(run_dir)
+    try:
+        info = json.loads((run_dir / CONFIG_FILE).read_text())
+        config = info["config"]
+        method, dataset, epochs = (
+            str(config["method"]),
+            str(config["dataset"]),
+            int(config["epochs"]),
+        )
+        arch = str((info.get("resolved") or {}).get("arch") or "")
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
+    if not arch:
+        arch = "resnet18-cifar" if config.get("arch", "resnet18") == "resnet18" else "mlp"
+    epoch = None
+    try:
+        records = read_metrics(run_dir)
+        epoch = int(records[-1]["epoch"]) if records else None
+    except (OSError, ValueError, KeyError, TypeError):
+        pass
+    final = run_dir / final_checkpoint_name(epochs)
+    finished = final.is_file()
+    checkpoint = final if finished else (run_dir / LAST if (run_dir / LAST).is_file() else None)
+    if finished:
+        epoch = epochs
+    return RunStatus(run_dir, method, arch, dataset, epochs, epoch, finished, checkpoint)
 
 
 def _slug(text: str) -> str:

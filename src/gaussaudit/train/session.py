@@ -215,8 +215,12 @@ class Session:
 
         restore_trainer_state(ckpt, model=self.model, optimizer=self.optimizer, scaler=self.scaler)
 
-    def train_epoch(self, epoch: int, bar: Any) -> dict:
-        """Train one epoch from its own seed; return the epoch's record (loss, timings)."""
+    def train_epoch(self, epoch: int, bar: Any, on_step: Any = None) -> dict:
+        """Train one epoch from its own seed; return the epoch's record (loss, timings).
+
+        ``bar`` is a rich ``Progress`` or a :class:`gaussaudit.progress.LineProgress`;
+        ``on_step(seconds)``, when given, is called after every step with its duration.
+        """
         from .seeding import epoch_seed, seed_everything
 
         torch, config = self.torch, self.config
@@ -229,6 +233,7 @@ class Session:
         )
         self.model.train()
         total, steps, start = 0.0, 0, time.perf_counter()
+        tick = start
         for batch in loader:
             loss = self.method.step(
                 self.model,
@@ -245,8 +250,12 @@ class Session:
                     option=("lr", "precision"),
                 )
             total, steps = total + loss, steps + 1
-            rate = steps * config.batch_size / max(time.perf_counter() - start, 1e-9)
-            bar.update(task, advance=1, loss=f"{total / steps:.4f}", rate=f"{rate:,.0f}")
+            now = time.perf_counter()
+            rate = steps * config.batch_size / max(now - start, 1e-9)
+            bar.update(task, advance=1, loss=f"{total / steps:.4f}", rate=f"{rate:,.1f}")
+            if on_step is not None:
+                on_step(now - tick)
+            tick = now
         bar.stop_task(task)
         seconds = time.perf_counter() - start
         record = self.record(epoch, total / max(steps, 1))
