@@ -27,7 +27,7 @@ __all__ = ["RESNET18_PRESETS", "extras_lines", "reproduce_resnet18"]
 
 #: Presets with a ResNet-18 image pair, and what each is sized for.
 RESNET18_PRESETS = {
-    "cpu": "about 10 minutes on 2 idle CPU cores (slower on a shared, loaded machine)",
+    "cpu": "about 10-16 minutes on 2 CPU cores (16 min measured at load 2-3; slower when loaded)",
     "paper": "the paper's protocol: 100 epochs on all images, a GPU job (hours on a CPU)",
 }
 
