@@ -24,6 +24,22 @@ def _fmt(value: Any, spec: str) -> str:
     return "–" if value is None else format(value, spec)
 
 
+def _pairs_part(layer: dict) -> str:
+    """`` align A unif U`` of a layer's raw positive pairs, or nothing when not measured.
+
+    Examples
+    --------
+    >>> _pairs_part({"pairs": {"alignment": 0.5, "uniformity": -3.21}})
+    ' align 0.500 unif -3.21'
+    >>> _pairs_part({})
+    ''
+    """
+    align, unif = dig(layer, "pairs", "alignment"), dig(layer, "pairs", "uniformity")
+    if align is None or unif is None:
+        return ""
+    return f" align {align:.3f} unif {unif:.2f}"
+
+
 def epoch_line(record: dict) -> str:
     """One line describing an epoch record (shown while training).
 
@@ -56,6 +72,7 @@ def epoch_line(record: dict) -> str:
                 if dig(a, "linear_probe", "accuracy") is not None
                 else ""
             )
+            + _pairs_part(a)
         )
     if record.get("knn_top1") is not None:
         parts.append(f"kNN {record['knn_top1']:.1%}")
