@@ -81,9 +81,7 @@ def test_record_has_pairs_made_with_the_training_augmentation(tmp_path, monkeypa
 
 
 def test_eval_pairs_zero_disables(tmp_path):
-    config = TrainConfig(
-        method="simclr", arch="mlp", eval_pairs=0, out=str(tmp_path / "m"), **TINY
-    )
+    config = TrainConfig(method="simclr", arch="mlp", eval_pairs=0, out=str(tmp_path / "m"), **TINY)
     result = train(config, progress=False)
     for record in result.metrics:
         for layer in (record.get("layers") or {}).values():
@@ -93,9 +91,7 @@ def test_eval_pairs_zero_disables(tmp_path):
 
 
 def test_pairs_are_the_same_draws_every_time(tmp_path):
-    config = TrainConfig(
-        method="simclr", arch="mlp", eval_pairs=8, out=str(tmp_path / "d"), **TINY
-    )
+    config = TrainConfig(method="simclr", arch="mlp", eval_pairs=8, out=str(tmp_path / "d"), **TINY)
     s = session_mod.setup(torch, config, tmp_path / "d")
     layers, _ = session_mod.embed_layers(torch, s.model, s.loaders["test"], "cpu", False)
     torch.manual_seed(123)

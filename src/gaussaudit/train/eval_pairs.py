@@ -71,7 +71,7 @@ def pair_subset(n: int, count: int, seed: int) -> np.ndarray:
 
 
 def _identity(x: Any) -> Any:
-    """The views are already tensors: the training augmentation ends in ToTensor/Normalize."""
+    """Return ``x``: the training augmentation already ends in ToTensor/Normalize."""
     return x
 
 
