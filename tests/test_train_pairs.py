@@ -78,6 +78,10 @@ def test_record_has_pairs_made_with_the_training_augmentation(tmp_path, monkeypa
         assert "align " in epoch_line(record) and " unif " in epoch_line(record)
         assert record["time"]["pairs_seconds"] >= 0
     assert result.resolved["n_eval_pairs"] == 12
+    from gaussaudit.report.training import plot_dynamics
+
+    png = plot_dynamics(result.metrics, out=tmp_path / "dyn.png")
+    assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
 
 
 def test_eval_pairs_zero_disables(tmp_path):

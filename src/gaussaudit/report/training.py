@@ -214,7 +214,8 @@ def plot_dynamics(records: list[dict], *, out: str | os.PathLike) -> Path:
     mean AD statistic (with the A² pass threshold), the AD and DP pass
     fractions (with the fraction expected under exact Gaussianity), the
     effective dimension and the linear-probe accuracy (so a collapsed encoder
-    shows), as recorded.
+    shows), as recorded; two more (alignment and uniformity of the positive
+    pairs, raw view) when the records hold ``layers.<layer>.pairs``.
 
     Parameters
     ----------
@@ -255,7 +256,13 @@ def plot_dynamics(records: list[dict], *, out: str | os.PathLike) -> Path:
         (("norms", "effective_dimension"), "effective dimension", None),
         (("linear_probe", "accuracy"), "linear-probe accuracy (held-out)", None),
     )
-    fig, grid = plt.subplots(2, 3, figsize=(12, 6.6))
+    if any(dig(a, "pairs", "alignment") is not None for r in records for a in r["layers"].values()):
+        panels += (
+            (("pairs", "alignment"), "alignment (positive pairs, lower = closer)", None),
+            (("pairs", "uniformity"), "uniformity (lower = more uniform)", None),
+        )
+    cols = len(panels) // 2
+    fig, grid = plt.subplots(2, cols, figsize=(4 * cols, 6.6))
     axes = grid.ravel()
     for ax, (keys, title, ref) in zip(axes, panels, strict=True):
         _panel(ax, records, layers, keys, title, ref)
