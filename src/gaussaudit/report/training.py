@@ -24,6 +24,22 @@ def _fmt(value: Any, spec: str) -> str:
     return "–" if value is None else format(value, spec)
 
 
+def _pairs_part(layer: dict) -> str:
+    """`` align A unif U`` of a layer's raw positive pairs, or nothing when not measured.
+
+    Examples
+    --------
+    >>> _pairs_part({"pairs": {"alignment": 0.5, "uniformity": -3.21}})
+    ' align 0.500 unif -3.21'
+    >>> _pairs_part({})
+    ''
+    """
+    align, unif = dig(layer, "pairs", "alignment"), dig(layer, "pairs", "uniformity")
+    if align is None or unif is None:
+        return ""
+    return f" align {align:.3f} unif {unif:.2f}"
+
+
 def epoch_line(record: dict) -> str:
     """One line describing an epoch record (shown while training).
 
@@ -56,6 +72,7 @@ def epoch_line(record: dict) -> str:
                 if dig(a, "linear_probe", "accuracy") is not None
                 else ""
             )
+            + _pairs_part(a)
         )
     if record.get("knn_top1") is not None:
         parts.append(f"kNN {record['knn_top1']:.1%}")
@@ -197,7 +214,8 @@ def plot_dynamics(records: list[dict], *, out: str | os.PathLike) -> Path:
     mean AD statistic (with the A² pass threshold), the AD and DP pass
     fractions (with the fraction expected under exact Gaussianity), the
     effective dimension and the linear-probe accuracy (so a collapsed encoder
-    shows), as recorded.
+    shows), as recorded; two more (alignment and uniformity of the positive
+    pairs, raw view) when the records hold ``layers.<layer>.pairs``.
 
     Parameters
     ----------
@@ -238,7 +256,13 @@ def plot_dynamics(records: list[dict], *, out: str | os.PathLike) -> Path:
         (("norms", "effective_dimension"), "effective dimension", None),
         (("linear_probe", "accuracy"), "linear-probe accuracy (held-out)", None),
     )
-    fig, grid = plt.subplots(2, 3, figsize=(12, 6.6))
+    if any(dig(a, "pairs", "alignment") is not None for r in records for a in r["layers"].values()):
+        panels += (
+            (("pairs", "alignment"), "alignment (positive pairs, lower = closer)", None),
+            (("pairs", "uniformity"), "uniformity (lower = more uniform)", None),
+        )
+    cols = len(panels) // 2
+    fig, grid = plt.subplots(2, cols, figsize=(4 * cols, 6.6))
     axes = grid.ravel()
     for ax, (keys, title, ref) in zip(axes, panels, strict=True):
         _panel(ax, records, layers, keys, title, ref)

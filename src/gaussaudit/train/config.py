@@ -52,6 +52,9 @@ CHOICES: dict[str, str] = {
     "precision (as gaussaudit embed does by default)",
     "image_size": "the dataset's own (32 CIFAR, 28 Fashion-MNIST) unless set",
     "normalisation": "CIFAR-10 mean/std for 3 channels, Fashion-MNIST's for 1",
+    "eval_pairs": "alignment/uniformity every audited epoch on one positive pair (two draws "
+    "of the training augmentation) of each of eval_pairs held-out images, a subset seeded "
+    "by the run's seed (the same images and draws every epoch)",
 }
 
 
@@ -103,6 +106,11 @@ class TrainConfig:
         Training items (first N) in the kNN bank; None for all, 0 for no kNN.
     knn_k : int
         Neighbours of the kNN accuracy.
+    eval_pairs : int
+        Held-out images (a seeded subset, the same every epoch) given one
+        positive pair each (two draws of the training augmentation) for the
+        per-epoch alignment and uniformity (``layers.<layer>.pairs``); 0 turns
+        them off.
     eval_every : int
         Audit every k epochs (epoch 0 and the last are always audited).
     checkpoint_every : int
@@ -141,6 +149,7 @@ class TrainConfig:
     max_eval_samples: int | None = None
     knn_bank: int | None = 10000
     knn_k: int = 20
+    eval_pairs: int = 256
     eval_every: int = 1
     checkpoint_every: int = 0
     proj_hidden: int = 512
@@ -167,7 +176,7 @@ class TrainConfig:
                 raise UsageError(f"{name} must be >= 1, got {getattr(self, name)}")
         if self.batch_size < 2:
             raise UsageError("batch_size must be >= 2 (BatchNorm and contrastive negatives)")
-        for name in ("num_workers", "checkpoint_every"):
+        for name in ("num_workers", "checkpoint_every", "eval_pairs"):
             if int(getattr(self, name)) < 0:
                 raise UsageError(f"{name} must be >= 0, got {getattr(self, name)}")
         for name in ("max_train_samples", "max_eval_samples", "image_size"):
@@ -250,7 +259,8 @@ class TrainConfig:
 
 #: Fields that may differ between a run and its resumption. None of them changes
 #: the trajectory of the weights, except ``device`` (different kernels) and
-#: ``epochs`` (how far it goes). ``num_workers`` is not here: each worker draws its
+#: ``epochs`` (how far it goes). ``eval_pairs`` only changes what is measured (its
+#: augmentations draw from a forked RNG). ``num_workers`` is not here: each worker draws its
 #: own augmentation stream, so the worker count changes the augmentations.
 RESUME_MUTABLE = frozenset(
     {
@@ -261,6 +271,7 @@ RESUME_MUTABLE = frozenset(
         "out",
         "runs_dir",
         "eval_every",
+        "eval_pairs",
         "checkpoint_every",
     }
 )

@@ -157,6 +157,8 @@ class Session:
     train_set: Items
     loaders: dict
     resolved: dict
+    #: The training augmentation (PIL image -> tensor), also used for the per-epoch pairs.
+    augment: Any = None
 
     def record(self, epoch: int, loss: float | None) -> dict:
         """Start an epoch's metrics record."""
@@ -170,7 +172,12 @@ class Session:
         }
 
     def audit(self, record: dict) -> dict:
-        """Audit the held-out embeddings of every layer into ``record`` (linear probe, kNN)."""
+        """Audit the held-out embeddings of every layer into ``record``.
+
+        Linear probe and kNN accuracy, and (``config.eval_pairs > 0``) the
+        alignment and uniformity of positive pairs made with the training
+        augmentation (:mod:`gaussaudit.train.eval_pairs`).
+        """
         start = time.perf_counter()
         timing = record.setdefault(TIMING_KEY, {})
         with_head = has_head(self.model)
@@ -183,6 +190,11 @@ class Session:
         record["layers"] = audit_layers(
             {names[name]: z for name, z in layers.items()}, probe_labels
         )
+        if self.config.eval_pairs > 0 and self.augment is not None:
+            pairs_start = time.perf_counter()
+            for name, entry in self._pair_records(layers, with_head).items():
+                record["layers"][names[name]].update(entry)
+            timing["pairs_seconds"] = time.perf_counter() - pairs_start
         record["knn_top1"] = None
         if self.loaders.get("bank") is not None and self.data.test.labels is not None:
             bank, bank_labels = embed_layers(
@@ -193,6 +205,27 @@ class Session:
             )
         timing["audit_seconds"] = time.perf_counter() - start
         return record
+
+    def _pair_records(self, layers: dict, with_head: bool) -> dict:
+        """Alignment/uniformity records of every layer (keys ``backbone``/``head``)."""
+        from .eval_pairs import embed_pairs, layer_pair_records, pair_subset
+
+        config = self.config
+        test = self.data.test
+        indices = pair_subset(len(test), config.eval_pairs, config.seed)
+        pairs = embed_pairs(
+            self.torch,
+            self.model,
+            test.items,
+            indices,
+            self.augment,
+            device=self.device,
+            with_head=with_head,
+            seed=config.seed,
+            batch_size=max(config.batch_size, 256),
+            num_workers=config.num_workers,
+        )
+        return layer_pair_records(pairs, layers, seed=config.seed)
 
     def save(self, path: Path, epoch: int, history: list[dict], *, state: bool = True) -> Path:
         """Write a checkpoint; ``state=False`` leaves out the optimizer/RNG (kept copies)."""
@@ -324,6 +357,7 @@ def setup(torch: Any, config: TrainConfig, run_dir: Path) -> Session:
         "n_train": n_train,
         "n_eval": len(data.test),
         "n_knn_bank": bank_n,
+        "n_eval_pairs": min(config.eval_pairs, len(data.test)),
         "steps_per_epoch": n_train // config.batch_size,
         "loss": method.loss_name,
     }
@@ -341,4 +375,5 @@ def setup(torch: Any, config: TrainConfig, run_dir: Path) -> Session:
         train_set=Items(data.train.items, data.train.labels, method.train_transform(aug)),
         loaders=loaders,
         resolved=resolved,
+        augment=aug,
     )
