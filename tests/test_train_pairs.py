@@ -129,3 +129,24 @@ def test_pair_subset_and_records_numpy():
     assert "skipped" in bad
     out = layer_pair_records({"head": same}, {"head": rng.standard_normal((50, 6))}, seed=0)
     assert out["head"]["pairs_whitened"]["alignment"] == pytest.approx(0.0, abs=1e-9)
+
+
+def test_cli_eval_pairs_option_reaches_the_config(monkeypatch):
+    """`gaussaudit train simclr ... --eval-pairs 0` sets TrainConfig.eval_pairs."""
+    from gaussaudit.cli import main
+    from gaussaudit.train import presets
+
+    seen = {}
+    real = presets.resolve_config
+
+    def spy(method, dataset, **kw):
+        config = real(method, dataset, **kw)
+        seen["config"] = config
+        raise SystemExit(0)  # stop before training
+
+    monkeypatch.setattr(presets, "resolve_config", spy)
+    try:
+        main(["train", "simclr", "synthetic:laplace", "--eval-pairs", "0", "-q"])
+    except SystemExit:
+        pass
+    assert seen["config"].eval_pairs == 0

@@ -81,6 +81,14 @@ KnnBank = Annotated[
 ]
 Workers = Annotated[int | None, typer.Option(help="DataLoader workers (default 0).", **_NG)]
 EvalEvery = Annotated[int | None, typer.Option(help="Audit every K epochs (default 1).", **_NG)]
+EvalPairs = Annotated[
+    int | None,
+    typer.Option(
+        help="Held-out images with a positive pair for per-epoch alignment/uniformity "
+        "(0: none) (default 256).",
+        **_NG,
+    ),
+]
 CheckpointEvery = Annotated[
     int | None,
     typer.Option(help="Keep checkpoint-epochNNN.pt every K epochs (0: last only).", **_NG),
@@ -117,6 +125,7 @@ def simclr(
     knn_bank: KnnBank = None,
     num_workers: Workers = None,
     eval_every: EvalEvery = None,
+    eval_pairs: EvalPairs = None,
     checkpoint_every: CheckpointEvery = None,
     image_size: ImageSize = None,
     data_option: DataOption = None,
@@ -148,6 +157,7 @@ def supervised(
     knn_bank: KnnBank = None,
     num_workers: Workers = None,
     eval_every: EvalEvery = None,
+    eval_pairs: EvalPairs = None,
     checkpoint_every: CheckpointEvery = None,
     image_size: ImageSize = None,
     data_option: DataOption = None,
