@@ -66,7 +66,13 @@ from .dask_passes import (
     _scan,
     _worker_count,
 )
-from .full_view import finish_raw, full_view_allowed, stream_full_multivariate
+from .full_view import (
+    finish_raw,
+    full_view_allowed,
+    note_full_multivariate,
+    stream_full_multivariate,
+    subspaces_step,
+)
 from .partials import norm_result
 from .passes import _MOMENT_TESTS, DEFAULT_MEMORY_LIMIT, _auto_rows, _moment_results
 from .worker_sources import WorkerSource, worker_source
@@ -263,7 +269,6 @@ def _audit(
         AuditResult,
         ViewAudit,
         _full_multivariate,
-        _subspaces,
         _view_steps,
     )
     from ..verdict import Verdict, decide
@@ -391,23 +396,12 @@ def _audit(
             mv = stream_full_multivariate(gram, sc, cfg)
         else:  # a seeded subsample (gathered above), all rows in memory, or skipped
             mv = _full_multivariate(rows_in_memory, cfg)
-    mv_note = mv.pop("_note", None)
-    if mv_note:
-        notes.append(f"full-view multivariate tests on {mv_note}")
+    note_full_multivariate(mv, notes)
     subspaces = None
     if "subspace tests" in steps:
         tick("subspace tests")
-        if (
-            isinstance(rows_in_memory, _DaskRows)
-            and n <= cfg.multivariate_max_rows
-            and (d > cfg.subspace_dim)
-        ):
-            subspaces = Skipped(
-                "subspaces",
-                "the rows do not fit memory_limit (raise it or lower multivariate_max_rows)",
-            )
-        else:
-            subspaces = _subspaces(rows_in_memory, cfg, notes)
+        deferred = isinstance(rows_in_memory, _DaskRows)
+        subspaces = subspaces_step(rows_in_memory, cfg, notes, n=n, d=d, deferred=deferred)
     projections = None
     if "random projections" in steps:
         tick("random projections")

@@ -20,7 +20,13 @@ from ..results import Skipped
 from ..tests import multivariate_tests
 from .passes import StreamScan
 
-__all__ = ["finish_raw", "full_view_allowed", "stream_full_multivariate"]
+__all__ = [
+    "finish_raw",
+    "full_view_allowed",
+    "note_full_multivariate",
+    "stream_full_multivariate",
+    "subspaces_step",
+]
 
 Gram = Callable[[np.ndarray, tuple[str, ...]], tuple[Any, Any]]
 
@@ -121,3 +127,30 @@ def finish_raw(
         partial, source, source, cfg, mean=mean, name="raw", sphere_norms=sphere_norms
     )
     return replace(partial, notes=(*partial.notes, *notes))
+
+
+def note_full_multivariate(mv: dict[str, Any], notes: list[str]) -> dict[str, Any]:
+    """Move the full-view tests' row note (``_note``) into ``notes``; return ``mv``."""
+    note = mv.pop("_note", None)
+    if note:
+        notes.append(f"full-view multivariate tests on {note}")
+    return mv
+
+
+def subspaces_step(
+    rows: Any, cfg: AuditConfig, notes: list[str], *, n: int, d: int, deferred: bool
+) -> Any:
+    """Run the subspace tests on the in-memory rows, or skip them when none are held.
+
+    ``deferred`` is true when the engine holds a stand-in for rows it never
+    gathered (they did not fit ``memory_limit``): then a run that would need all
+    of them is skipped with the reason instead of reading them.
+    """
+    from ..battery import _subspaces
+
+    if deferred and n <= cfg.multivariate_max_rows and d > cfg.subspace_dim:
+        return Skipped(
+            "subspaces",
+            "the rows do not fit memory_limit (raise it or lower multivariate_max_rows)",
+        )
+    return _subspaces(rows, cfg, notes)

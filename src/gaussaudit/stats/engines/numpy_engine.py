@@ -317,9 +317,10 @@ def _stream_view(
     finish: bool = True,
 ) -> Any:
     """One view of a streamed audit (``_audit_view``'s counterpart)."""
-    from ..battery import ViewAudit, _constant_view, _full_multivariate, _subspaces, _view_steps
+    from ..battery import ViewAudit, _constant_view, _full_multivariate, _view_steps
     from ..verdict import Verdict, decide
     from .finish import finish_view
+    from .full_view import note_full_multivariate, subspaces_step
     from .stream_views import view_source
 
     top = float(np.max(raw_scan.column_scale)) if raw_scan.column_scale.size else 0.0
@@ -383,23 +384,12 @@ def _stream_view(
             )
         else:  # a seeded subsample (gathered by the proxy), all rows in memory, or skipped
             mv = _full_multivariate(rows_in_memory, cfg)
-    mv_note = mv.pop("_note", None)
-    if mv_note:
-        notes.append(f"full-view multivariate tests on {mv_note}")
+    note_full_multivariate(mv, notes)
     subspaces = None
     if "subspace tests" in steps:
         tick("subspace tests")
-        if (
-            isinstance(rows_in_memory, _RowsProxy)
-            and n <= cfg.multivariate_max_rows
-            and (d > cfg.subspace_dim)
-        ):
-            subspaces = Skipped(
-                "subspaces",
-                "the rows do not fit memory_limit (raise it or lower multivariate_max_rows)",
-            )
-        else:
-            subspaces = _subspaces(rows_in_memory, cfg, notes)
+        deferred = isinstance(rows_in_memory, _RowsProxy)
+        subspaces = subspaces_step(rows_in_memory, cfg, notes, n=n, d=d, deferred=deferred)
     projections = None
     if "random projections" in steps:
         tick("random projections")
