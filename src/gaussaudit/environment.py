@@ -271,7 +271,7 @@ def collect_environment(*, torch: bool = True, runs_dir: str | os.PathLike = "ru
     >>> env["packages"]["h5py"]["installed"] in (True, False)
     True
     """
-    from . import __version__
+    from ._version import __version__
 
     return {
         "gaussaudit": {"version": __version__, "location": str(Path(__file__).parent)},

@@ -50,7 +50,7 @@ app.add_typer(reproduce_app, name="reproduce", cls=CliGroup)
 
 def _version_callback(value: bool) -> None:
     if value:
-        from .. import __version__
+        from .._version import __version__
 
         print(f"gaussaudit {__version__}")
         raise typer.Exit()

@@ -332,7 +332,7 @@ def _run_columns(columns, spec, out_dir, seed, root, device, progress) -> tuple[
 
 def _result(name, spec, columns, result_columns, settings, plan, seconds) -> dict:
     """Assemble what ``table1.json`` holds (JSON-ready)."""
-    from .. import __version__
+    from .._version import __version__
     from ..datasets.synthetic import CHOICES as DATA_CHOICES
     from ..train.synthetic_runs import CHOICES as SYN_CHOICES
 

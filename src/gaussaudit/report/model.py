@@ -313,7 +313,7 @@ def build_report(
     >>> report["schema_version"], "plot_data" in report["views"]["raw"]
     ('1.0', False)
     """
-    from .. import __version__
+    from .._version import __version__
 
     cfg = result.config
     alpha = cfg.alpha

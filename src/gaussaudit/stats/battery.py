@@ -37,6 +37,7 @@ from .results import (
     Skipped,
     SubspaceResult,
 )
+from .rows import subspace_rows
 from .sphere import SphereResult, near_constant_norm, sphere_reference
 from .tests import TestSpec, coordinate_tests, multivariate_tests, parse_tests, test_names
 from .univariate import anderson_darling_dagostino_pearson
@@ -250,40 +251,6 @@ def _full_multivariate(x: np.ndarray, config: AuditConfig) -> dict:
     out: dict = {"_note": note} if note else {}
     out.update({t: results[t] for t in wanted if t in results})
     return out
-
-
-#: The subspace tests read one row in ``SUBSPACE_ROWS_PER`` beyond ``multivariate_max_rows``,
-#: up to ``SUBSPACE_ROWS_MAX`` rows (their cost is about 16 k rows^2 per subspace).
-SUBSPACE_ROWS_PER = 50
-SUBSPACE_ROWS_MAX = 20_000
-#: The budget the subspace rows are held to when ``memory_limit`` is unset (fixed, so the
-#: rows, and the numbers, do not depend on the memory free at the time).
-SUBSPACE_DEFAULT_BUDGET = 2**30
-
-
-def subspace_rows(n: int, d: int, config: AuditConfig) -> int:
-    """Rows of the seeded subsample the subspace tests read.
-
-    ``multivariate_max_rows`` up to n = 50 x that (125,000 rows by default), then
-    one row in 50, at most 20,000, and no more than four float64 copies of
-    them fit in ``memory_limit`` (1 GiB when unset).
-
-    Examples
-    --------
-    >>> cfg = AuditConfig()
-    >>> subspace_rows(50_000, 768, cfg), subspace_rows(1_000_000, 768, cfg)
-    (2500, 20000)
-    """
-    base = config.multivariate_max_rows
-    rows = max(base, min(SUBSPACE_ROWS_MAX, n // SUBSPACE_ROWS_PER))
-    if rows > base:
-        from .config import parse_bytes
-
-        limit = SUBSPACE_DEFAULT_BUDGET
-        if config.memory_limit is not None:
-            limit = parse_bytes(config.memory_limit)
-        rows = max(base, min(rows, limit // max(4 * 8 * d, 1)))
-    return int(min(n, rows))
 
 
 def _subspaces(
@@ -559,7 +526,7 @@ def audit(
         views[name] = _audit_view(valid, name, cfg, tick)
     if progress is not None:
         progress("done", total, total)
-    from .engines.finish import rows_used
+    from .rows import rows_used
 
     first = next(iter(views.values()), None)
     execution = {

@@ -95,6 +95,7 @@ def embed_pairs(
     device: str,
     with_head: bool,
     seed: int,
+    embed_layers: Any,
     batch_size: int = 256,
     num_workers: int = 0,
 ) -> dict[str, np.ndarray]:
@@ -117,6 +118,9 @@ def embed_pairs(
         Item ``i``'s draws are seeded with ``item_seed(seed, i)``.
     batch_size : int
         Views per forward pass (about).
+    embed_layers : callable
+        ``embed_layers(torch, model, loader, device, with_head) -> (layers, labels)``,
+        the trainer's own held-out embedding (:func:`gaussaudit.train.session.embed_layers`).
     num_workers : int
 
     Returns
@@ -125,7 +129,6 @@ def embed_pairs(
         ``{"backbone": (m, 1, 2, d)[, "head": (m, 1, 2, k)]}``, float32.
     """
     from ..extract.pairs import FlatCollate, PairViews
-    from .session import embed_layers
 
     views = PairViews(items, augment, _identity, 1, seed)
     loader = torch.utils.data.DataLoader(

@@ -222,6 +222,7 @@ class Session:
             device=self.device,
             with_head=with_head,
             seed=config.seed,
+            embed_layers=embed_layers,
             batch_size=max(config.batch_size, 256),
             num_workers=config.num_workers,
         )

@@ -25,12 +25,10 @@ from typing import Any
 import numpy as np
 
 from .._sampling import seeded_rows
+from ..rows import FINISH_ROWS, rows_used
 from .source import BlockSource
 
-__all__ = ["FINISH_ROWS", "RowsProxy", "finish_view", "rows_used"]
-
-#: Rows of the subsample the departure, sphere and diagnosis read (their ``_MAX_ROWS``).
-FINISH_ROWS = 5000
+__all__ = ["FINISH_ROWS", "RowsProxy", "finish_view", "rows_used"]  # rows_used: from ..rows
 
 
 class RowsProxy:
@@ -121,34 +119,6 @@ def finish_view(
     if isinstance(sphere, SphereResult) and sphere.consistent:
         findings = tuple(f for f in findings if f.code not in _SPHERE_SHAPES)
     return replace(partial, diagnosis=findings), []
-
-
-def rows_used(n: int, d: int, config: Any, calibration: Any = None) -> dict[str, int]:
-    """Rows each step of an audit reads (the same in memory and streamed).
-
-    Examples
-    --------
-    >>> from gaussaudit.stats.config import AuditConfig
-    >>> rows_used(100_000, 768, AuditConfig())["departure"]
-    5000
-    """
-    from ..battery import subspace_rows
-
-    sub = min(n, config.multivariate_max_rows)
-    out = {
-        "per_coordinate": n,
-        "norms": n,
-        "projections": n,
-        "full_multivariate": sub,
-        "subspaces": subspace_rows(n, d, config),
-        "departure": min(n, FINISH_ROWS),
-        "sphere": min(n, FINISH_ROWS),
-        "diagnosis": min(n, FINISH_ROWS),
-    }
-    rows = getattr(calibration, "rows", None)
-    if rows is not None:
-        out["calibration"] = int(rows)
-    return out
 
 
 def _sphere_streamed(sub: np.ndarray, name: str, norms: Any, config: Any, sphere: Any) -> Any:

@@ -292,7 +292,7 @@ def audit_stream(
         )  # fmt: skip
     if progress is not None:
         progress("done", total, total)
-    from .finish import rows_used
+    from ..rows import rows_used
 
     first = next(iter(views.values()), None)
     execution["rows_used"] = rows_used(n, d, cfg, getattr(first, "calibration", None))

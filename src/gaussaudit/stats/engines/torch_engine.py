@@ -414,7 +414,7 @@ def _audit(
     view = replace(view, verdict=decide(view, cfg))
     if progress is not None:
         progress("done", total, total)
-    from .finish import rows_used
+    from ..rows import rows_used
 
     execution["rows_used"] = rows_used(n, d, cfg, getattr(view, "calibration", None))
     return AuditResult(
