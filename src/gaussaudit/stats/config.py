@@ -17,13 +17,12 @@ Examples
 from __future__ import annotations
 
 import difflib
-import os
-import re
 from collections.abc import Mapping
 from dataclasses import MISSING, Field, dataclass, field, fields, replace
 from typing import Any, TypeVar
 
 from ..errors import UnknownNameError, UsageError
+from .memory import default_memory_limit, parse_bytes
 from .tests import AD_THRESHOLD, default_tests, parse_tests
 
 __all__ = [
@@ -56,76 +55,6 @@ FULL_MULTIVARIATE = ("auto", "always", "never")
 #: Engines that compute the blocks of an audit (see :mod:`gaussaudit.stats.engines`);
 #: ``dask`` and ``torch`` are extras, imported only when asked for.
 ENGINES = ("numpy", "dask", "torch")
-#: Fraction of the available memory an audit may use by default.
-MEMORY_FRACTION = 0.25
-
-_UNITS = {
-    "": 1, "b": 1,
-    "kb": 10**3, "mb": 10**6, "gb": 10**9, "tb": 10**12,
-    "kib": 2**10, "mib": 2**20, "gib": 2**30, "tib": 2**40,
-    "k": 2**10, "m": 2**20, "g": 2**30, "t": 2**40,
-}  # fmt: skip
-
-
-def parse_bytes(text: str | int | float) -> int:
-    """Parse a memory size such as ``"2GiB"``, ``"500MB"``, ``"1.5g"`` or ``1048576``.
-
-    Decimal units (kB, MB, GB, TB) are powers of 1000; binary units (KiB, MiB,
-    GiB, TiB, and the single letters k, m, g, t) powers of 1024.
-
-    Raises
-    ------
-    UsageError
-        Not a size, or not positive.
-
-    Examples
-    --------
-    >>> parse_bytes("2GiB"), parse_bytes("500MB"), parse_bytes(4096)
-    (2147483648, 500000000, 4096)
-    """
-    if isinstance(text, bool):
-        raise UsageError(f"memory_limit must be a size such as '2GiB', got {text!r}")
-    if isinstance(text, (int, float)):
-        value = float(text)
-    else:
-        match = re.fullmatch(
-            r"\s*([0-9]*\.?[0-9]+(?:[eE][+-]?[0-9]+)?)\s*([A-Za-z]*)\s*", str(text)
-        )
-        unit = match.group(2).lower() if match else ""
-        if not match or unit not in _UNITS:
-            raise UsageError(
-                f"memory_limit must be a size such as '2GiB' or '500MB', got {str(text)[:40]!r}"
-            )
-        value = float(match.group(1)) * _UNITS[unit]
-    if not value >= 1:
-        raise UsageError(f"memory_limit must be positive, got {text!r}")
-    return int(value)
-
-
-def available_memory() -> int:
-    """Bytes of memory available now (``MemAvailable``; total RAM where unknown)."""
-    try:
-        with open("/proc/meminfo", encoding="ascii") as fh:
-            for line in fh:
-                if line.startswith("MemAvailable:"):
-                    return int(line.split()[1]) * 1024
-    except (OSError, ValueError, IndexError):
-        pass
-    try:
-        return int(os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES"))
-    except (AttributeError, ValueError, OSError):
-        return 8 * 2**30
-
-
-def default_memory_limit() -> int:
-    """Return the default memory budget: a quarter of the available memory, at least 256 MiB.
-
-    Examples
-    --------
-    >>> default_memory_limit() >= 256 * 2**20
-    True
-    """
-    return max(256 * 2**20, int(available_memory() * MEMORY_FRACTION))
 
 
 #: Words for the type kinds used in messages.

@@ -23,9 +23,8 @@ Examples
 
 from __future__ import annotations
 
-import os
-
 from ..errors import UsageError
+from .memory import available_memory
 
 __all__ = [
     "DIRECTIONS_PER_DIM",
@@ -72,24 +71,6 @@ def estimate_bytes(n: int, d: int, config: object) -> int:
     mv_rows = min(rows, getattr(config, "multivariate_max_rows", 2500))
     multivariate = mv_rows * (d + 2048) * 8
     return int(copies * per_view + working + multivariate)
-
-
-def available_memory() -> int | None:
-    """Memory available to a new allocation, in bytes (None when unknown).
-
-    Linux ``MemAvailable``, else physical memory from ``sysconf``.
-    """
-    try:
-        with open("/proc/meminfo", encoding="ascii") as fh:
-            for line in fh:
-                if line.startswith("MemAvailable:"):
-                    return int(line.split()[1]) * 1024
-    except (OSError, ValueError, IndexError):
-        pass
-    try:
-        return int(os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_AVPHYS_PAGES"))
-    except (ValueError, OSError, AttributeError):
-        return None
 
 
 def check_budget(n: int, d: int, config: object, *, available: int | None = None) -> None:

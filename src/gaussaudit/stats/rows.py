@@ -42,7 +42,7 @@ def subspace_rows(n: int, d: int, config: AuditConfig) -> int:
     base = config.multivariate_max_rows
     rows = max(base, min(SUBSPACE_ROWS_MAX, n // SUBSPACE_ROWS_PER))
     if rows > base:
-        from .config import parse_bytes
+        from .memory import parse_bytes
 
         limit = SUBSPACE_DEFAULT_BUDGET
         if config.memory_limit is not None:
