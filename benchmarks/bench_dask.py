@@ -74,8 +74,9 @@ def main() -> None:
 
     from distributed import Client, LocalCluster
 
+    from gaussaudit.backends import dask_engine
     from gaussaudit.stats.config import AuditConfig
-    from gaussaudit.stats.engines import dask_engine, numpy_engine
+    from gaussaudit.stats.engines import numpy_engine
 
     cfg = AuditConfig(tests=args.tests, projections=args.projections, subspaces=0)
     with tempfile.TemporaryDirectory() as tmp:

@@ -14,10 +14,11 @@ distributed = pytest.importorskip("distributed")
 dask = pytest.importorskip("dask")
 cloudpickle = pytest.importorskip("cloudpickle")
 
+from gaussaudit.backends import dask_engine  # noqa: E402
+from gaussaudit.backends.dask_passes import DaskEngineError  # noqa: E402
 from gaussaudit.errors import InvalidEmbeddingsError, MissingExtraError, UsageError  # noqa: E402
 from gaussaudit.stats.config import AuditConfig  # noqa: E402
-from gaussaudit.stats.engines import dask_engine, numpy_engine  # noqa: E402
-from gaussaudit.stats.engines.dask_passes import DaskEngineError  # noqa: E402
+from gaussaudit.stats.engines import numpy_engine  # noqa: E402
 from gaussaudit.stats.engines.source import ArraySource  # noqa: E402
 
 from .test_streaming import _same_tree, mixed, same_audit  # noqa: E402
@@ -198,8 +199,8 @@ def test_nothing_is_read_on_the_client(cluster, npy, monkeypatch):
 
 def test_the_graph_reads_chunks_in_tasks(npy):
     """The row passes are lazy: one read task per chunk in the graph, nothing in memory."""
-    from gaussaudit.stats.engines.dask_passes import _array, _chunks
-    from gaussaudit.stats.engines.worker_sources import worker_source
+    from gaussaudit.backends.dask_passes import _array, _chunks
+    from gaussaudit.backends.worker_sources import worker_source
 
     _, path = npy
     spec = worker_source(path)

@@ -11,9 +11,10 @@ import pytest
 
 torch = pytest.importorskip("torch")
 
+from gaussaudit.backends import torch_engine  # noqa: E402
 from gaussaudit.errors import UsageError  # noqa: E402
 from gaussaudit.stats.config import AuditConfig  # noqa: E402
-from gaussaudit.stats.engines import numpy_engine, torch_engine  # noqa: E402
+from gaussaudit.stats.engines import numpy_engine  # noqa: E402
 from gaussaudit.stats.engines.source import ArraySource  # noqa: E402
 
 from .test_streaming import _same_tree, mixed, same_audit  # noqa: E402
@@ -118,8 +119,8 @@ def test_the_stats_core_does_not_import_torch():
     code = textwrap.dedent(
         """
         import sys
-        import gaussaudit.stats.engines.torch_engine
-        import gaussaudit.stats.engines.dask_engine
+        import gaussaudit.backends.torch_engine
+        import gaussaudit.backends.dask_engine
         assert "torch" not in sys.modules, "imported at module import"
         assert "dask" not in sys.modules and "distributed" not in sys.modules
         print("ok")

@@ -63,8 +63,8 @@ from ...errors import MissingExtraError, UnknownNameError
 #: Engine name -> ``"module:function"`` of its audit function (see the module docstring).
 ENGINES: dict[str, str] = {
     "numpy": "gaussaudit.stats.engines.numpy_engine:audit_stream",
-    "dask": "gaussaudit.stats.engines.dask_engine:audit_stream_dask",
-    "torch": "gaussaudit.stats.engines.torch_engine:audit_stream_torch",
+    "dask": "gaussaudit.backends.dask_engine:audit_stream_dask",
+    "torch": "gaussaudit.backends.torch_engine:audit_stream_torch",
 }
 #: The package each built-in engine needs, and the extra that installs it.
 _ENGINE_EXTRAS = {"dask": ("dask", "dask"), "torch": ("torch", "torch")}

@@ -24,7 +24,7 @@ Examples
 ::
 
     from gaussaudit.stats.config import AuditConfig
-    from gaussaudit.stats.engines.torch_engine import audit_stream
+    from gaussaudit.backends.torch_engine import audit_stream
     result = audit_stream("emb.npy", AuditConfig(), device="cuda")
 """
 
@@ -36,21 +36,18 @@ from typing import Any
 
 import numpy as np
 
-from ...errors import MissingExtraError, UsageError
-from .._sampling import describe_subsample, seeded_rows
-from ..config import AuditConfig
-from ..results import Skipped
-from ..tests import coordinate_tests, multivariate_tests
-from . import torch_ops as ops
-from .full_view import (
+from ..errors import MissingExtraError, UsageError
+from ..stats._sampling import describe_subsample, seeded_rows
+from ..stats.config import AuditConfig
+from ..stats.engines.full_view import (
     finish_raw,
     full_view_allowed,
     note_full_multivariate,
     stream_full_multivariate,
     subspaces_step,
 )
-from .partials import NormSummary, PairwiseMerger, norm_result
-from .passes import (
+from ..stats.engines.partials import NormSummary, PairwiseMerger, norm_result
+from ..stats.engines.passes import (
     _MOMENT_TESTS,
     DEFAULT_MEMORY_LIMIT,
     StreamScan,
@@ -62,7 +59,10 @@ from .passes import (
     _RowPartials,
     scan,
 )
-from .source import BlockSource, as_source
+from ..stats.engines.source import BlockSource, as_source
+from ..stats.results import Skipped
+from ..stats.tests import coordinate_tests, multivariate_tests
+from . import torch_ops as ops
 
 __all__ = ["audit_stream", "resolve_device"]
 
@@ -137,7 +137,7 @@ def _anderson_darling(
     torch: Any, dev: Any, source: BlockSource, sc: StreamScan, cfg: AuditConfig, *,
     col_block: int, buffer_bytes: int,
 ) -> Any:  # fmt: skip
-    from ..univariate import _ad_result
+    from ..stats.univariate import _ad_result
 
     exps = sc.column_exponents
     stats = []
@@ -155,10 +155,10 @@ def _gram_tests(
     torch: Any, dev: Any, source: BlockSource, comoments: Any, keep: np.ndarray,
     which: tuple[str, ...], *, row_scale: float, outer_rows: int, block_rows: int,
 ) -> tuple[Any, Any]:  # fmt: skip
-    from ...errors import NotApplicableError
-    from ..multivariate import hz_beta
-    from .partials_tiles import henze_zirkler_result, hz_degenerate, mardia_result
-    from .streamed import _whitening
+    from ..errors import NotApplicableError
+    from ..stats.engines.partials_tiles import henze_zirkler_result, hz_degenerate, mardia_result
+    from ..stats.engines.streamed import _whitening
+    from ..stats.multivariate import hz_beta
 
     n, p = source.n, keep.size
     want_m, want_h = "mardia" in which, "hz" in which
@@ -289,14 +289,14 @@ def _audit(
     col_block: int | None, memory_limit: int, keep_norms: bool,
     progress: Callable[[str, int, int], None] | None,
 ) -> Any:  # fmt: skip
-    from .._validation import validate
-    from ..battery import (
+    from ..stats._validation import validate
+    from ..stats.battery import (
         AuditResult,
         ViewAudit,
         _full_multivariate,
         _view_steps,
     )
-    from ..verdict import Verdict, decide
+    from ..stats.verdict import Verdict, decide
 
     n, d = src.n, src.d
     brows = int(block_rows) if block_rows else _auto_rows(d, memory_limit, 1)
@@ -320,7 +320,7 @@ def _audit(
         "memory_limit": int(memory_limit),
     }
     if cfg.max_samples is not None and n > cfg.max_samples:
-        from ..battery import audit
+        from ..stats.battery import audit
 
         sub = np.asarray(src.take(seeded_rows(n, cfg.max_samples, cfg.seed)), dtype=np.float64)
         result = audit(validate(sub), replace(cfg, max_samples=None), progress=progress)
@@ -414,7 +414,7 @@ def _audit(
     view = replace(view, verdict=decide(view, cfg))
     if progress is not None:
         progress("done", total, total)
-    from ..rows import rows_used
+    from ..stats.rows import rows_used
 
     execution["rows_used"] = rows_used(n, d, cfg, getattr(view, "calibration", None))
     return AuditResult(

@@ -29,7 +29,7 @@ Examples
 A ``.npy`` file on a cluster's shared file system::
 
     from gaussaudit.stats.config import AuditConfig
-    from gaussaudit.stats.engines.dask_engine import audit_stream
+    from gaussaudit.backends.dask_engine import audit_stream
     result = audit_stream("/data/emb.npy", AuditConfig(), scheduler="tcp://10.0.0.5:8786")
     result.views["raw"].verdict.gaussian
 """
@@ -44,11 +44,20 @@ from typing import Any
 
 import numpy as np
 
-from ...errors import MissingExtraError, UsageError
-from .._sampling import describe_subsample, seeded_rows
-from ..config import AuditConfig
-from ..results import Skipped
-from ..tests import coordinate_tests, multivariate_tests
+from ..errors import MissingExtraError, UsageError
+from ..stats._sampling import describe_subsample, seeded_rows
+from ..stats.config import AuditConfig
+from ..stats.engines.full_view import (
+    finish_raw,
+    full_view_allowed,
+    note_full_multivariate,
+    stream_full_multivariate,
+    subspaces_step,
+)
+from ..stats.engines.partials import norm_result
+from ..stats.engines.passes import _MOMENT_TESTS, DEFAULT_MEMORY_LIMIT, _auto_rows, _moment_results
+from ..stats.results import Skipped
+from ..stats.tests import coordinate_tests, multivariate_tests
 from . import dask_tasks as tasks
 from .dask_passes import (
     DaskEngineError,
@@ -66,15 +75,6 @@ from .dask_passes import (
     _scan,
     _worker_count,
 )
-from .full_view import (
-    finish_raw,
-    full_view_allowed,
-    note_full_multivariate,
-    stream_full_multivariate,
-    subspaces_step,
-)
-from .partials import norm_result
-from .passes import _MOMENT_TESTS, DEFAULT_MEMORY_LIMIT, _auto_rows, _moment_results
 from .worker_sources import WorkerSource, worker_source
 
 __all__ = ["DaskEngineError", "audit_stream"]
@@ -264,14 +264,14 @@ def _audit(
 ) -> Any:  # fmt: skip
     from dask import delayed
 
-    from .._validation import validate
-    from ..battery import (
+    from ..stats._validation import validate
+    from ..stats.battery import (
         AuditResult,
         ViewAudit,
         _full_multivariate,
         _view_steps,
     )
-    from ..verdict import Verdict, decide
+    from ..stats.verdict import Verdict, decide
 
     n, d = spec.n, spec.d
     nw = _worker_count(client)
@@ -298,7 +298,7 @@ def _audit(
         "memory_limit": int(memory_limit),
     }
     if cfg.max_samples is not None and n > cfg.max_samples:  # a subsample fits in memory
-        from ..battery import audit
+        from ..stats.battery import audit
 
         sub = _DaskRows(client, xa)[seeded_rows(n, cfg.max_samples, cfg.seed)]
         result = audit(validate(sub), replace(cfg, max_samples=None), progress=progress)
@@ -421,7 +421,7 @@ def _audit(
     view = replace(view, verdict=decide(view, cfg))
     if progress is not None:
         progress("done", total, total)
-    from ..rows import rows_used
+    from ..stats.rows import rows_used
 
     execution["rows_used"] = rows_used(n, d, cfg, getattr(view, "calibration", None))
     return AuditResult(

@@ -13,16 +13,16 @@ from typing import Any
 
 import numpy as np
 
-from ...errors import (
+from ..errors import (
     InvalidEmbeddingsError,
     NotApplicableError,
     ResourceUnavailableError,
 )
-from .._validation import MIN_ROWS, MatrixCheck, _constant_from_range, nonfinite_message
-from ..config import AuditConfig
-from ..results import Skipped
+from ..stats._validation import MIN_ROWS, MatrixCheck, _constant_from_range, nonfinite_message
+from ..stats.config import AuditConfig
+from ..stats.engines.passes import StreamScan, _join
+from ..stats.results import Skipped
 from . import dask_tasks as tasks
-from .passes import StreamScan, _join
 from .worker_sources import WorkerSource
 
 __all__ = ["DaskEngineError"]
@@ -208,8 +208,8 @@ def _column_results(
     groups: list[list[dict[str, Any]]], specs: list[Any], sc: StreamScan, cfg: AuditConfig
 ) -> dict[str, Any]:
     """Join per-block results in column order; a test skipped in any block is skipped."""
-    from .passes import _column_tests
-    from .source import ArraySource
+    from ..stats.engines.passes import _column_tests
+    from ..stats.engines.source import ArraySource
 
     d = sc.check.d
     if specs and sc.columns.size == 0:  # every column constant: the kernels' empty results
@@ -227,8 +227,8 @@ def _projection_result(
     parts: list[list[Any]], directions: np.ndarray, cfg: AuditConfig, n: int, d: int
 ) -> Any:
     """Join per-group projection results as the NumPy engine's ``_projections`` does."""
-    from ..results import CoordinateTestResult, ProjectionResult
-    from ..univariate import DP_MIN_ROWS
+    from ..stats.results import CoordinateTestResult, ProjectionResult
+    from ..stats.univariate import DP_MIN_ROWS
 
     by_test: dict[str, list[Any]] = {"anderson_darling": [], "dagostino_pearson": [],
                                      "epps_pulley": []}  # fmt: skip
@@ -258,8 +258,8 @@ def _projection_tasks(
 ) -> tuple[np.ndarray | None, list[Any], Skipped | None]:  # fmt: skip
     from dask import delayed
 
-    from ...errors import UsageError as _UsageError
-    from ..projections import random_directions
+    from ..errors import UsageError as _UsageError
+    from ..stats.projections import random_directions
 
     try:
         directions = random_directions(d, cfg.projections, seed=cfg.seed)
@@ -285,9 +285,9 @@ def _gram_tests(
     """Mardia / Henze–Zirkler over all rows: one task per Gram tile ``i <= j``."""
     from dask import delayed
 
-    from ..multivariate import hz_beta
-    from .partials_tiles import henze_zirkler_result, hz_degenerate, mardia_result
-    from .streamed import _whitening
+    from ..stats.engines.partials_tiles import henze_zirkler_result, hz_degenerate, mardia_result
+    from ..stats.engines.streamed import _whitening
+    from ..stats.multivariate import hz_beta
 
     n, p = spec.n, keep.size
     want_m, want_h = "mardia" in which, "hz" in which

@@ -46,8 +46,8 @@ from typing import Any
 
 import numpy as np
 
-from ...errors import InvalidEmbeddingsError, MissingExtraError, UsageError
-from .source import ArraySource, BlockSource, NpyFileSource, _block_dtype, _RowSource
+from ..errors import InvalidEmbeddingsError, MissingExtraError, UsageError
+from ..stats.engines.source import ArraySource, BlockSource, NpyFileSource, _block_dtype, _RowSource
 
 __all__ = ["ParquetSource", "WorkerSource", "worker_source"]
 
@@ -227,8 +227,8 @@ class WorkerSource:
                            shape=self.shape)  # fmt: skip
             yield ArraySource(mm)
         elif self.kind in ("zarr", "hdf5"):
-            from ...io._common import choose_key
-            from ...io.stores import open_array
+            from ..io._common import choose_key
+            from ..io.stores import open_array
 
             path = Path(self.path)  # type: ignore[arg-type]
             with open_array(self.kind, path, path.name, self.key, choose_key) as (array, _):
@@ -236,7 +236,7 @@ class WorkerSource:
         elif self.kind == "parquet":
             yield ParquetSource(self.path, self.columns)  # type: ignore[arg-type]
         elif self.kind == "parquet-row-groups":
-            from ...io.parquet_rows import ParquetRowGroups
+            from ..io.parquet_rows import ParquetRowGroups
 
             yield ParquetRowGroups(Path(self.path), columns=list(self.columns or ()))  # type: ignore[arg-type]
         else:

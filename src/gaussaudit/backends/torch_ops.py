@@ -15,8 +15,8 @@ from typing import Any
 
 import numpy as np
 
-from .partials import ColumnMoments, CoMoments, NormSummary
-from .partials_tiles import GramSums
+from ..stats.engines.partials import ColumnMoments, CoMoments, NormSummary
+from ..stats.engines.partials_tiles import GramSums
 
 __all__ = ["ad_statistics", "gram_diagonal", "gram_tile", "no_tf32", "row_partials"]
 

@@ -15,12 +15,12 @@ from typing import Any
 
 import numpy as np
 
-from ...errors import NotApplicableError
-from ..config import AuditConfig
-from ..results import Skipped
-from .partials import ColumnMoments, CoMoments, NormSummary
-from .partials_tiles import GramSums
-from .passes import StreamScan, _block_matrix, _RowPartials
+from ..errors import NotApplicableError
+from ..stats.config import AuditConfig
+from ..stats.engines.partials import ColumnMoments, CoMoments, NormSummary
+from ..stats.engines.partials_tiles import GramSums
+from ..stats.engines.passes import StreamScan, _block_matrix, _RowPartials
+from ..stats.results import Skipped
 from .worker_sources import WorkerSource
 
 __all__ = ["merge", "tree_reduce"]
@@ -140,7 +140,7 @@ def column_group(
     The worker reads the group's columns for all rows from ``spec`` itself
     (one pass over the rows), then runs each block of ``width`` columns.
     """
-    from ..tests import coordinate_tests
+    from ..stats.tests import coordinate_tests
 
     specs = [s for s in coordinate_tests(config.tests) if s.name in names]
     out: list[dict[str, Any]] = []
@@ -175,8 +175,8 @@ def projection_group(
     chunk_rows: int,
 ) -> list[Any]:
     """Project every row on some directions (read by this worker) and test them."""
-    from ..epps_pulley import epps_pulley
-    from ..univariate import DP_MIN_ROWS, anderson_darling, dagostino_pearson
+    from ..stats.epps_pulley import epps_pulley
+    from ..stats.univariate import DP_MIN_ROWS, anderson_darling, dagostino_pearson
 
     with spec.open() as src:
         projected = np.empty((src.n, dirs.shape[1]))
@@ -207,7 +207,7 @@ def gram_diagonal(
     y: np.ndarray, scale: float, beta: float, tensor: bool, skew: bool, hz: bool, block_rows: int
 ) -> GramSums:
     """Per-row terms of a whitened block and its diagonal Gram tile."""
-    from ..multivariate import _block_sums
+    from ..stats.multivariate import _block_sums
 
     part = GramSums.of_rows(y, scale=scale, beta=beta, tensor=tensor)
     if skew or hz:
