@@ -23,7 +23,9 @@ from typing import Any
 
 import numpy as np
 
-from ..errors import MissingExtraError, UsageError
+from ..devices import import_torch as _torch
+from ..devices import resolve_device
+from ..errors import UsageError
 from ..io.pairs import pairs_path
 from .loop import _extract_rows, _loader, _open_inputs, _run_batches
 from .output import (
@@ -40,42 +42,6 @@ from .output import (
 __all__ = ["PRECISIONS", "EmbedResult", "default_output_path", "embed", "resolve_device"]
 
 PRECISIONS = ("fp32", "fp16", "bf16")
-DEVICES = ("auto", "cpu", "cuda", "mps")
-
-
-def _torch():
-    try:
-        import torch
-    except ImportError as err:
-        raise MissingExtraError("torch", "vision", "embedding extraction") from err
-    return torch
-
-
-def resolve_device(device: str) -> str:
-    """Turn ``auto`` into ``cuda``, ``mps`` or ``cpu``; check the others exist."""
-    if device not in DEVICES:
-        from ..errors import UnknownNameError
-
-        raise UnknownNameError("device", device, DEVICES, option="device")
-    torch = _torch()
-    if device == "auto":
-        if torch.cuda.is_available():
-            return "cuda"
-        mps = getattr(torch.backends, "mps", None)
-        return "mps" if mps is not None and mps.is_available() else "cpu"
-    if device == "cuda" and not torch.cuda.is_available():
-        raise UsageError(
-            "device='cuda': no CUDA device is available (use device='auto' or device='cpu')",
-            option="device",
-        )
-    if device == "mps":
-        mps = getattr(torch.backends, "mps", None)
-        if mps is None or not mps.is_available():
-            raise UsageError(
-                "device='mps': MPS is not available (use device='auto' or device='cpu')",
-                option="device",
-            )
-    return device
 
 
 def _request(**kwargs: Any) -> dict:

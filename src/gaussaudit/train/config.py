@@ -28,7 +28,7 @@ METHODS = ("simclr", "supervised")
 ARCHS = ("resnet18", "mlp")
 LOSSES = ("ntxent", "infonce")
 PRECISIONS = ("auto", "fp32", "bf16", "fp16")
-DEVICES = ("auto", "cpu", "cuda", "mps")
+from ..devices import DEVICES  # noqa: E402  (one list of devices)
 
 #: Choices made for settings the paper does not state (PAPER.md §3.1).
 CHOICES: dict[str, str] = {

@@ -10,7 +10,7 @@ eval mode, and measured per audited layer by the numpy kernel of
 
 The random draws of held-out item ``i`` are seeded with
 ``item_seed(config.seed, i)`` in a forked torch RNG
-(:class:`gaussaudit.extract.pairs.PairViews`, the class ``embed --pairs K``
+(:class:`gaussaudit.train.pair_views.PairViews`, the class ``embed --pairs K``
 uses), so the pairs are the same at every epoch, do not depend on the batch
 size or DataLoader workers, and leave the training RNG untouched (a resumed
 run records the same numbers).
@@ -128,7 +128,7 @@ def embed_pairs(
     dict
         ``{"backbone": (m, 1, 2, d)[, "head": (m, 1, 2, k)]}``, float32.
     """
-    from ..extract.pairs import FlatCollate, PairViews
+    from .pair_views import FlatCollate, PairViews
 
     views = PairViews(items, augment, _identity, 1, seed)
     loader = torch.utils.data.DataLoader(

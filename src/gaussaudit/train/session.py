@@ -328,7 +328,7 @@ def setup(torch: Any, config: TrainConfig, run_dir: Path) -> Session:
     -------
     Session
     """
-    from ..extract import resolve_device
+    from ..devices import resolve_device
     from .augment import eval_transform, simclr_transform
 
     method = get_method(config)

@@ -257,7 +257,7 @@ def train_synthetic(
     (0, 1)
     """
     torch = _torch()
-    from ..extract import resolve_device
+    from ..devices import resolve_device
     from .losses import LOSSES, info_nce, nt_xent
 
     if kind not in KINDS:
